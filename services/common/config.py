@@ -1,0 +1,74 @@
+"""Service settings, read from the environment and validated once at start.
+
+nameko's own keys (``AMQP_URI``, ``WEB_SERVER_ADDRESS``) live in each service's ``config.yaml``
+with environment substitution; everything of ours is read here so that a bad value stops the
+service at start with a message naming the variable, not at the first request.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+DEFAULT_MONGO_URI = "mongodb://127.0.0.1:27017/?directConnection=true"
+DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
+
+
+class ConfigError(RuntimeError):
+    """Raised when the environment does not describe a runnable service."""
+
+
+class _EnvSchema(Schema):
+    MONGO_URI = fields.String(load_default=DEFAULT_MONGO_URI,
+                              validate=validate.Regexp(r"^mongodb(\+srv)?://"))
+    SERVED_TENANTS = fields.String(load_default="*",
+                                   validate=validate.Regexp(r"^(\*|[a-z][a-z0-9-]{1,30}(,[a-z][a-z0-9-]{1,30})*)$"))
+    SMTP_HOST = fields.String(load_default="127.0.0.1")
+    SMTP_PORT = fields.Integer(load_default=1025, validate=validate.Range(1, 65535))
+    SMTP_STARTTLS = fields.Boolean(load_default=False)
+    SMTP_USERNAME = fields.String(load_default=None, allow_none=True)
+    SMTP_PASSWORD = fields.String(load_default=None, allow_none=True)
+    SMTP_FROM = fields.Email(load_default="no-reply@iec.example.org")
+    PUBLIC_BASE_URL = fields.Url(load_default="http://127.0.0.1:8002", require_tld=False)
+    SCHEDULER_INTERVAL_SECONDS = fields.Float(load_default=60.0, validate=validate.Range(min=0.1))
+    OUTBOX_POLL_SECONDS = fields.Float(load_default=0.5, validate=validate.Range(min=0.01))
+    EVENT_DELIVERY_LIMIT = fields.Integer(load_default=5, validate=validate.Range(1, 100))
+    EVENT_RETRY_DELAY_SECONDS = fields.Float(load_default=0.2, validate=validate.Range(min=0))
+    MAX_BODY_BYTES = fields.Integer(load_default=1_048_576, validate=validate.Range(min=1024))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Our part of a service's configuration (see ``docs/configuration.md``)."""
+
+    mongo_uri: str
+    served_tenants: str
+    smtp_host: str
+    smtp_port: int
+    smtp_starttls: bool
+    smtp_username: str | None
+    smtp_password: str | None
+    smtp_from: str
+    public_base_url: str
+    scheduler_interval_seconds: float
+    outbox_poll_seconds: float
+    event_delivery_limit: int
+    event_retry_delay_seconds: float
+    max_body_bytes: int
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate our settings from ``environ`` (default: the process environment).
+
+    Raises ``ConfigError`` naming every bad variable.
+    """
+    environ = os.environ if environ is None else environ
+    known = {key: environ[key] for key in _EnvSchema().fields if environ.get(key, "") != ""}
+    try:
+        loaded = _EnvSchema().load(known)
+    except ValidationError as exc:
+        problems = "; ".join(f"{key}: {' '.join(msgs)}" for key, msgs in sorted(exc.messages.items()))
+        raise ConfigError(f"invalid configuration: {problems}") from None
+    return Settings(**{key.lower(): value for key, value in loaded.items()})

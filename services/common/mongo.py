@@ -1,0 +1,150 @@
+"""Tenant-bound storage: a worker reaches only its own tenant's database of its own service.
+
+``TenantDatabase`` is the nameko dependency; it hands each worker a ``TenantStore`` for the tenant
+in the worker's context data (``tenant_id``). There is no call that names another tenant.
+A ``TenantStore.transaction()`` is the unit of work: documents written through it, the events it
+emits (outbox entries) and, for a worker triggered by an event, that event's id (the idempotency
+record) commit together or not at all.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from functools import partial
+
+from nameko.extensions import DependencyProvider
+from pymongo import ASCENDING, IndexModel
+from pymongo.collection import Collection
+from pymongo.database import Database
+from pymongo.errors import CollectionInvalid, DuplicateKeyError
+
+from services.common.clock import stamp
+from services.common.envelope import new_event
+from services.common.errors import AlreadyProcessed, Forbidden
+from services.common.outbox import OUTBOX, OutboxRelay, outbox_entry
+from services.common.runtime import Runtime
+from services.common.tenancy import database_name
+
+PROCESSED = "processed_events"
+KERNEL_INDEXES: dict[str, list[IndexModel]] = {
+    OUTBOX: [IndexModel([("state", ASCENDING), ("created_at", ASCENDING)])],
+    PROCESSED: [],
+}
+
+
+class SessionCollection:
+    """A collection whose every call runs inside the unit of work's session."""
+
+    def __init__(self, collection: Collection, session):
+        self._collection, self._session = collection, session
+
+    def __getattr__(self, name: str):
+        attr = getattr(self._collection, name)
+        return partial(attr, session=self._session) if callable(attr) else attr
+
+
+class UnitOfWork:
+    """What a transaction body writes through: collections bound to the session, and ``emit``."""
+
+    def __init__(self, store: TenantStore, session):
+        self._store, self.session = store, session
+        self.emitted: list[dict] = []
+
+    def __getitem__(self, name: str) -> SessionCollection:
+        return SessionCollection(self._store.db[name], self.session)
+
+    def emit(self, event_type: str, data: dict, *, subject: str | None = None, version: int = 1) -> dict:
+        """Write an event to the outbox; the relay publishes it once the transaction commits."""
+        event = new_event(self._store.service, event_type, self._store.tenant_id, data,
+                          subject=subject, version=version)
+        self[OUTBOX].insert_one(outbox_entry(event))
+        self.emitted.append(event)
+        return event
+
+
+class TenantStore:
+    """One tenant's database of one service, as a worker sees it."""
+
+    def __init__(self, runtime: Runtime, tenant_id: str | None, service: str, event_id: str | None,
+                 indexes: Mapping[str, Sequence[IndexModel]]):
+        self.tenant_id, self.service, self._event_id = tenant_id, service, event_id
+        self._runtime, self._indexes = runtime, indexes
+        self._db: Database | None = None
+
+    @property
+    def db(self) -> Database:
+        """The tenant's database; resolved at first use, so workers that never touch it pay nothing."""
+        if self._db is None:
+            if not self._runtime.served.serves(self.tenant_id):
+                # Reaching here means an entrypoint let through work for a tenant we do not serve.
+                raise Forbidden(f"tenant {self.tenant_id!r} is not served by this instance")
+            self._db = self._runtime.client[database_name(self.tenant_id, self.service)]
+            self._ensure_collections(self._indexes)
+        return self._db
+
+    def __getitem__(self, name: str) -> Collection:
+        return self.db[name]
+
+    def already_processed(self) -> bool:
+        """True if this worker's triggering event was processed before."""
+        return bool(self._event_id) and self.db[PROCESSED].find_one({"_id": self._event_id}) is not None
+
+    @contextmanager
+    def transaction(self) -> Iterator[UnitOfWork]:
+        """A multi-document transaction; commits on normal exit, aborts on an exception.
+
+        In an event-triggered worker, it first records the event id; a duplicate raises
+        ``AlreadyProcessed`` and nothing of the body is committed.
+        """
+        if self.already_processed():
+            raise AlreadyProcessed(self._event_id)
+        with self._runtime.client.start_session() as session, session.start_transaction():
+            unit = UnitOfWork(self, session)
+            self._record_event(unit)
+            yield unit
+        if unit.emitted:
+            self._runtime.wake_outbox()
+
+    def _record_event(self, unit: UnitOfWork) -> None:
+        if not self._event_id:
+            return
+        try:
+            unit[PROCESSED].insert_one({"_id": self._event_id, "at": stamp()})
+        except DuplicateKeyError:
+            raise AlreadyProcessed(self._event_id) from None
+
+    def _ensure_collections(self, indexes: Mapping[str, Sequence[IndexModel]]) -> None:
+        # Collections are created before any transaction: creating one inside a transaction is
+        # not allowed on older MongoDB, and nx-27017 fails counts in databases born in an aborted one.
+        db = self._db
+        if self._runtime.indexes_ready(db.name):
+            return
+        existing = set(db.list_collection_names())
+        for name, models in {**KERNEL_INDEXES, **indexes}.items():
+            if name not in existing:
+                try:
+                    db.create_collection(name)
+                except CollectionInvalid:
+                    pass  # another worker made it first
+            if models:
+                db[name].create_indexes(list(models))
+        self._runtime.mark_indexes_ready(db.name)
+
+
+class TenantDatabase(DependencyProvider):
+    """Gives a worker the ``TenantStore`` of the tenant in its context data.
+
+    ``indexes`` maps collection names to the ``IndexModel``s the service needs; they are created
+    the first time a process touches a tenant's database.
+    """
+
+    runtime = Runtime()
+    relay = OutboxRelay()  # every service that stores also publishes what it stored
+
+    def __init__(self, indexes: Mapping[str, Sequence[IndexModel]] | None = None):
+        super().__init__()
+        self.indexes = dict(indexes or {})
+
+    def get_dependency(self, worker_ctx) -> TenantStore:
+        return TenantStore(self.runtime, worker_ctx.context_data.get("tenant_id"), self.runtime.service_name,
+                           worker_ctx.context_data.get("event_id"), self.indexes)

@@ -1,0 +1,148 @@
+"""The outbox relay: publishes committed outbox entries, with publisher confirms and ``mandatory``.
+
+Entries are written by ``UnitOfWork.emit`` in the same transaction as the state change; the relay
+publishes them to ``<service>.events`` (routing key = event type) and marks them published only
+after the broker confirmed. A crash between commit and publish therefore loses nothing: the entry
+is still unpublished and goes out on the next pass. Several replicas may run; each claims a batch
+with a lease, so an entry is published by one of them (at least once; consumers are idempotent).
+
+An entry the broker returns as unroutable (no queue bound yet, e.g. a consumer not deployed) is
+retried for ``UNROUTED_GRACE`` and then marked published with ``routed: false`` and counted in
+``iec_events_unrouted_total``: an event nobody subscribes to must not block those behind it.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+
+import eventlet
+from nameko.amqp.publish import Publisher, UndeliverableMessage
+from nameko.extensions import SharedExtension
+from nameko.standalone.events import get_event_exchange
+from pymongo import ASCENDING
+from pymongo.database import Database
+
+from services.common.clock import EPOCH, now, parse_stamp, stamp, stamp_after
+from services.common.metrics import EVENTS_PUBLISHED, EVENTS_UNROUTED, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
+from services.common.runtime import Runtime
+from services.common.tenancy import database_name
+
+_log = logging.getLogger(__name__)
+OUTBOX = "outbox"
+BATCH = 200
+LEASE_SECONDS = 30.0
+UNROUTED_GRACE_SECONDS = 60.0
+UNROUTED_RETRY_SECONDS = 2.0
+PENDING, PUBLISHED, UNROUTED = "pending", "published", "unrouted"
+
+
+def outbox_entry(event: dict) -> dict:
+    """The outbox document for an event about to be committed with its cause."""
+    return {"_id": event["id"], "event": event, "type": event["type"], "state": PENDING,
+            "created_at": stamp(), "claim_expires_at": EPOCH, "attempts": 0}
+
+
+class OutboxRelay(SharedExtension):
+    """One relay greenthread per container, polling the outboxes of the served tenants."""
+
+    runtime = Runtime()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._running = False
+        self._thread = None
+        self.instance_id = uuid.uuid4().hex
+
+    def setup(self) -> None:
+        self.exchange = get_event_exchange(self.container.service_name, self.container.config)
+        self.publisher = Publisher(self.runtime.amqp_uri, use_confirms=True, mandatory=True,
+                                   serializer="json", declare=[self.exchange])
+
+    def start(self) -> None:
+        self._running = True
+        self._thread = self.container.spawn_managed_thread(self._run, identifier="outbox-relay")
+
+    def stop(self) -> None:
+        self._running = False
+        self.runtime.wake_outbox()
+        if self._thread is not None:
+            self._thread.wait()
+
+    def kill(self) -> None:
+        self._running = False
+        if self._thread is not None:
+            self._thread.kill()
+
+    def _run(self) -> None:
+        failures = 0
+        while self._running:
+            try:
+                published = self.relay_once()
+                failures = 0
+            except Exception:  # broker or database away: back off, keep the entries, try again
+                failures += 1
+                _log.exception("outbox relay pass failed (%d in a row)", failures)
+                eventlet.sleep(min(30.0, 0.5 * 2 ** failures))
+                continue
+            if not published:
+                self.runtime.wait_for_outbox(self.runtime.settings.outbox_poll_seconds)
+
+    def relay_once(self) -> int:
+        """One pass over every served tenant; returns how many entries were published."""
+        return sum(self._relay_tenant(tenant) for tenant in self.runtime.served_tenant_ids())
+
+    def _database(self, tenant_id: str) -> Database:
+        return self.runtime.client[database_name(tenant_id, self.container.service_name)]
+
+    def _relay_tenant(self, tenant_id: str) -> int:
+        db = self._database(tenant_id)
+        published = 0
+        for entry in self._claim(db):
+            published += self._publish(db, tenant_id, entry)
+        return published
+
+    def _claim(self, db: Database) -> list[dict]:
+        due = {"state": PENDING, "claim_expires_at": {"$lt": stamp()}}
+        found = db[OUTBOX].find(due, {"_id": 1}).sort("created_at", ASCENDING).limit(BATCH)
+        ids = [doc["_id"] for doc in found]
+        if not ids:
+            return []
+        lease = {"claimed_by": self.instance_id, "claim_expires_at": stamp_after(LEASE_SECONDS)}
+        db[OUTBOX].update_many({"_id": {"$in": ids}, **due}, {"$set": lease})
+        mine = db[OUTBOX].find({"_id": {"$in": ids}, "claimed_by": self.instance_id, "state": PENDING})
+        return sorted(mine, key=lambda entry: entry["created_at"])
+
+    def _publish(self, db: Database, tenant_id: str, entry: dict) -> int:
+        event = entry["event"]
+        try:
+            self.publisher.publish(
+                event, exchange=self.exchange, routing_key=event["type"], message_id=event["id"],
+                headers={"nameko.tenant_id": tenant_id, "nameko.event_id": event["id"]})
+        except UndeliverableMessage:
+            return self._unrouted(db, entry)
+        db[OUTBOX].update_one({"_id": entry["_id"]}, {"$set": {"state": PUBLISHED, "published_at": stamp()}})
+        EVENTS_PUBLISHED.labels(self.container.service_name, event["type"]).inc()
+        return 1
+
+    def _unrouted(self, db: Database, entry: dict) -> int:
+        event_type = entry["event"]["type"]
+        if entry["created_at"] > stamp_after(-UNROUTED_GRACE_SECONDS):
+            later = stamp_after(UNROUTED_RETRY_SECONDS)
+            retry = {"$set": {"claim_expires_at": later}, "$inc": {"attempts": 1}}
+            db[OUTBOX].update_one({"_id": entry["_id"]}, retry)
+            return 0
+        _log.warning("no queue is bound for %s events; giving up on %s", event_type, entry["_id"])
+        db[OUTBOX].update_one({"_id": entry["_id"]}, {"$set": {"state": UNROUTED, "published_at": stamp()}})
+        EVENTS_UNROUTED.labels(self.container.service_name, event_type).inc()
+        return 1
+
+    def observe_backlog(self) -> None:
+        """Set the backlog gauges from the database (called when /metrics is scraped)."""
+        service = self.container.service_name
+        for tenant_id in self.runtime.served_tenant_ids():
+            outbox = self._database(tenant_id)[OUTBOX]
+            pending = outbox.find({"state": PENDING}, {"created_at": 1})
+            oldest = list(pending.sort("created_at", ASCENDING).limit(1))
+            OUTBOX_BACKLOG.labels(service, tenant_id).set(outbox.count_documents({"state": PENDING}))
+            age = (now() - parse_stamp(oldest[0]["created_at"])).total_seconds() if oldest else 0.0
+            OUTBOX_OLDEST_AGE.labels(service, tenant_id).set(age)

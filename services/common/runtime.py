@@ -1,0 +1,102 @@
+"""What every extension of a service container shares: settings, the Mongo client, the registry.
+
+One instance per container (a nameko ``SharedExtension``). Clients are built at first use, never
+at import; settings are validated in ``setup`` so that a bad environment stops the service at start.
+"""
+from __future__ import annotations
+
+import time
+
+from eventlet.queue import Full, LightQueue
+from nameko.extensions import SharedExtension
+from pymongo import MongoClient
+
+from services.common.config import Settings, load_settings
+from services.common.tenancy import ServedTenants, TenantRegistry
+
+_TENANT_CACHE_SECONDS = 2.0
+
+
+class Runtime(SharedExtension):
+    """Settings, Mongo client, tenant registry and the outbox wake-up signal of one container."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._settings: Settings | None = None
+        self._client: MongoClient | None = None
+        self._tenants: tuple[float, list[str]] = (0.0, [])
+        self._outbox_wakeup: LightQueue = LightQueue(maxsize=1)
+        self._ready_indexes: set[str] = set()
+
+    def setup(self) -> None:
+        self.settings  # noqa: B018 - validate the environment now, not at the first request
+
+    def stop(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    @property
+    def service_name(self) -> str:
+        """The nameko service name, which is also our service's short name."""
+        return self.container.service_name
+
+    @property
+    def amqp_uri(self) -> str:
+        """The broker URI from nameko's config (``AMQP_URI``)."""
+        return self.container.config["AMQP_URI"]
+
+    @property
+    def settings(self) -> Settings:
+        """Our validated settings."""
+        if self._settings is None:
+            self._settings = load_settings()
+        return self._settings
+
+    @property
+    def client(self) -> MongoClient:
+        """The container's one MongoClient."""
+        if self._client is None:
+            self._client = MongoClient(self.settings.mongo_uri, tz_aware=True,
+                                       serverSelectionTimeoutMS=5000, connectTimeoutMS=5000)
+        return self._client
+
+    @property
+    def served(self) -> ServedTenants:
+        """The tenants this instance serves (``SERVED_TENANTS``)."""
+        return ServedTenants(self.settings.served_tenants)
+
+    @property
+    def registry(self) -> TenantRegistry:
+        """The platform registry of tenants and keys."""
+        return TenantRegistry(self.client)
+
+    def served_tenant_ids(self) -> list[str]:
+        """Registered tenants that this instance serves (cached for a couple of seconds)."""
+        fetched_at, ids = self._tenants
+        if time.monotonic() - fetched_at > _TENANT_CACHE_SECONDS:
+            ids = self.served.filter(self.registry.tenant_ids())
+            self._tenants = (time.monotonic(), ids)
+        return ids
+
+    def indexes_ready(self, database: str) -> bool:
+        """True once ``mark_indexes_ready(database)`` was called in this process."""
+        return database in self._ready_indexes
+
+    def mark_indexes_ready(self, database: str) -> None:
+        """Remember that a tenant database has its collections and indexes."""
+        self._ready_indexes.add(database)
+
+    def wake_outbox(self) -> None:
+        """Tell the outbox relay that new entries were committed."""
+        try:
+            self._outbox_wakeup.put_nowait(True)
+        except Full:
+            pass
+
+    def wait_for_outbox(self, timeout: float) -> None:
+        """Block until woken or ``timeout`` seconds pass."""
+        try:
+            self._outbox_wakeup.get(timeout=timeout)
+        except Exception:  # eventlet.queue.Empty
+            pass
