@@ -51,6 +51,10 @@ class UnitOfWork:
         self.emitted: list[dict] = []
 
     def __getitem__(self, name: str) -> SessionCollection:
+        if name not in self._store.collections:
+            # A collection created inside a transaction is unsupported before MongoDB 4.4, and on
+            # nx-27017 it lets another session's abort roll back this one's writes.
+            raise LookupError(f"collection {name!r} is not declared in TenantDatabase(indexes=...)")
         return SessionCollection(self._store.db[name], self.session)
 
     def emit(self, event_type: str, data: dict, *, subject: str | None = None, version: int = 1) -> dict:
@@ -68,8 +72,13 @@ class TenantStore:
     def __init__(self, runtime: Runtime, tenant_id: str | None, service: str, event_id: str | None,
                  indexes: Mapping[str, Sequence[IndexModel]]):
         self.tenant_id, self.service, self._event_id = tenant_id, service, event_id
-        self._runtime, self._indexes = runtime, indexes
+        self._runtime, self._indexes = runtime, {**KERNEL_INDEXES, **indexes}
         self._db: Database | None = None
+
+    @property
+    def collections(self) -> frozenset[str]:
+        """The collections this service declared; the only ones a transaction may write."""
+        return frozenset(self._indexes)
 
     @property
     def db(self) -> Database:
@@ -96,12 +105,13 @@ class TenantStore:
         In an event-triggered worker, it first records the event id; a duplicate raises
         ``AlreadyProcessed`` and nothing of the body is committed.
         """
-        if self.already_processed():
-            raise AlreadyProcessed(self._event_id)
-        with self._runtime.client.start_session() as session, session.start_transaction():
-            unit = UnitOfWork(self, session)
-            self._record_event(unit)
-            yield unit
+        with self._runtime.transaction_guard(self.db.name):
+            if self.already_processed():
+                raise AlreadyProcessed(self._event_id)
+            with self._runtime.client.start_session() as session, session.start_transaction():
+                unit = UnitOfWork(self, session)
+                self._record_event(unit)
+                yield unit
         if unit.emitted:
             self._runtime.wake_outbox()
 
@@ -120,7 +130,7 @@ class TenantStore:
         if self._runtime.indexes_ready(db.name):
             return
         existing = set(db.list_collection_names())
-        for name, models in {**KERNEL_INDEXES, **indexes}.items():
+        for name, models in indexes.items():
             if name not in existing:
                 try:
                     db.create_collection(name)

@@ -6,8 +6,10 @@ at import; settings are validated in ``setup`` so that a bad environment stops t
 from __future__ import annotations
 
 import time
+from contextlib import AbstractContextManager, nullcontext
 
 from eventlet.queue import Full, LightQueue
+from eventlet.semaphore import Semaphore
 from nameko.extensions import SharedExtension
 from pymongo import MongoClient
 
@@ -27,6 +29,8 @@ class Runtime(SharedExtension):
         self._tenants: tuple[float, list[str]] = (0.0, [])
         self._outbox_wakeup: LightQueue = LightQueue(maxsize=1)
         self._ready_indexes: set[str] = set()
+        self._locks: dict[str, Semaphore] = {}
+        self._serialize: bool | None = None
 
     def setup(self) -> None:
         self.settings  # noqa: B018 - validate the environment now, not at the first request
@@ -78,6 +82,21 @@ class Runtime(SharedExtension):
             ids = self.served.filter(self.registry.tenant_ids())
             self._tenants = (time.monotonic(), ids)
         return ids
+
+    def transaction_guard(self, database: str) -> AbstractContextManager:
+        """What a transaction on ``database`` runs under.
+
+        Against a replica set (MongoDB in production), nothing: the server isolates transactions.
+        Against a server that is not one (the embedded nx-27017), concurrent transactions on one
+        database are not isolated (an abort can undo another session's writes), so this process
+        runs them one at a time per database (docs/storage.md).
+        """
+        if self._serialize is None:
+            hello = self.client.admin.command("hello")
+            self._serialize = "setName" not in hello and hello.get("msg") != "isdbgrid"
+        if not self._serialize:
+            return nullcontext()
+        return self._locks.setdefault(database, Semaphore(1))
 
     def indexes_ready(self, database: str) -> bool:
         """True once ``mark_indexes_ready(database)`` was called in this process."""
