@@ -1,0 +1,132 @@
+"""``iec``: the operator's command line (API.md, CLI).
+
+Talks to MongoDB (``MONGO_URI``) and RabbitMQ (``AMQP_URI``) directly; the services need not run,
+except for ``iec stack`` which runs them.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from pymongo import MongoClient
+
+from services.common import deadletter
+from services.common.config import DEFAULT_AMQP_URI, DEFAULT_MONGO_URI
+from services.common.tenancy import ROLES, TenantExists, TenantRegistry, UnknownTenant
+
+
+def _registry() -> TenantRegistry:
+    uri = os.environ.get("MONGO_URI") or DEFAULT_MONGO_URI
+    return TenantRegistry(MongoClient(uri, serverSelectionTimeoutMS=5000))
+
+
+def _amqp_uri() -> str:
+    return os.environ.get("AMQP_URI") or DEFAULT_AMQP_URI
+
+
+def tenant_create(args: argparse.Namespace) -> int:
+    """Register a council."""
+    languages = [lang.strip() for lang in args.languages.split(",") if lang.strip()]
+    _registry().create_tenant(args.tenant_id, name=args.name, city=args.city, timezone=args.timezone,
+                              languages=languages)
+    summary = f"{args.name}, {args.city}, {args.timezone}, {','.join(languages)}"
+    print(f"tenant {args.tenant_id} created ({summary})")
+    return 0
+
+
+def key_create(args: argparse.Namespace) -> int:
+    """Make an API key and print it once."""
+    key_id, key = _registry().create_key(args.tenant_id, args.role)
+    print(f"key id: {key_id}\nrole:   {args.role}\nkey:    {key}\n(shown once: store it now)")
+    return 0
+
+
+def key_revoke(args: argparse.Namespace) -> int:
+    """Revoke a key by its id."""
+    if not _registry().revoke_key(args.key_id):
+        print(f"no active key {args.key_id}", file=sys.stderr)
+        return 1
+    print(f"key {args.key_id} revoked")
+    return 0
+
+
+def dlq_list(args: argparse.Namespace) -> int:
+    """Print the dead letters, one JSON object a line."""
+    for letter in deadletter.list_dead_letters(_amqp_uri(), limit=args.limit):
+        print(json.dumps(letter))
+    return 0
+
+
+def dlq_replay(args: argparse.Namespace) -> int:
+    """Send dead letters back to the queues that failed them."""
+    if not args.all and not args.id:
+        print("give a dead letter's id, or --all", file=sys.stderr)
+        return 2
+    count = deadletter.replay_dead_letters(_amqp_uri(), None if args.all else args.id)
+    print(f"replayed {count}")
+    return 0 if count or args.all else 1
+
+
+def stack(args: argparse.Namespace) -> int:
+    """Run the local stack (``make run``)."""
+    from services.cli.stack import run_stack  # imported late: it pulls in the dev-only machinery
+
+    return run_stack(demo=not args.no_demo)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``iec`` argument parser."""
+    parser = argparse.ArgumentParser(prog="iec", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    tenant = commands.add_parser("tenant", help="councils").add_subparsers(dest="action", required=True)
+    create = tenant.add_parser("create", help="register a council")
+    create.add_argument("tenant_id")
+    create.add_argument("--name", required=True)
+    create.add_argument("--city", required=True)
+    create.add_argument("--timezone", default="America/Toronto")
+    create.add_argument("--languages", default="en,fr")
+    create.set_defaults(func=tenant_create)
+
+    key = commands.add_parser("key", help="API keys").add_subparsers(dest="action", required=True)
+    make = key.add_parser("create", help="make a key (printed once)")
+    make.add_argument("tenant_id")
+    make.add_argument("--role", required=True, choices=ROLES)
+    make.set_defaults(func=key_create)
+    revoke = key.add_parser("revoke", help="revoke a key")
+    revoke.add_argument("key_id")
+    revoke.set_defaults(func=key_revoke)
+
+    dlq = commands.add_parser("dlq", help="dead letters").add_subparsers(dest="action", required=True)
+    listing = dlq.add_parser("list", help="show dead letters")
+    listing.add_argument("--limit", type=int, default=100)
+    listing.set_defaults(func=dlq_list)
+    replay = dlq.add_parser("replay", help="replay one dead letter, or all")
+    replay.add_argument("id", nargs="?")
+    replay.add_argument("--all", action="store_true")
+    replay.set_defaults(func=dlq_replay)
+
+    run = commands.add_parser("stack", help="run RabbitMQ, Mongo, an SMTP sink and the four services")
+    run.add_argument("--no-demo", action="store_true", help="do not create the demo tenant")
+    run.set_defaults(func=stack)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``iec`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except TenantExists as exc:
+        print(f"tenant {exc} exists already", file=sys.stderr)
+    except UnknownTenant as exc:
+        print(f"no tenant {exc}", file=sys.stderr)
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
