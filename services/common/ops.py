@@ -5,12 +5,17 @@ from it, so the four services answer operators identically.
 """
 from __future__ import annotations
 
+from functools import cache
+from importlib import import_module
+from pathlib import Path
+
+import yaml
 from kombu import Connection
 from nameko.extensions import DependencyProvider
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.wrappers import Response
 
-from services.common.errors import Unavailable
+from services.common.errors import NotFound, Unavailable
 from services.common.http import api
 from services.common.metrics import EntrypointMetrics
 from services.common.outbox import OutboxRelay
@@ -44,6 +49,15 @@ class OpsView:
         except Exception:  # noqa: BLE001, S110 - the database is away: /ready says so; keep the rest
             pass
         return generate_latest()
+
+
+@cache
+def openapi_document(service: str) -> dict:
+    """``services/<service>/openapi.yaml``, read once per process; NotFound if it has none."""
+    path = Path(import_module(f"services.{service}").__file__).with_name("openapi.yaml")
+    if not path.exists():
+        raise NotFound(f"{service} publishes no OpenAPI document yet")
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
 class Ops(DependencyProvider):
@@ -80,3 +94,8 @@ class ServiceBase:
     def metrics(self, request):
         """Prometheus text format."""
         return Response(self.ops.metrics_text(), status=200, content_type=CONTENT_TYPE_LATEST)
+
+    @api("GET", "/openapi.json", public=True)
+    def openapi(self, request):
+        """The service's OpenAPI 3 document (API.md: one per service)."""
+        return 200, openapi_document(self.name)

@@ -1,0 +1,287 @@
+"""GET /v1/indicators over event streams as intake and surveys publish them (real RabbitMQ and Mongo).
+
+Each test makes its own tenant and ids. The standard cohort: 5 enrolments (3 newcomers, 2 managers),
+5 post invitations sent, 3 responses: satisfaction 5, 4, 2 and knowledge 4, na, 5.
+"""
+from __future__ import annotations
+
+import secrets
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from services.common.envelope import new_event
+from services.common.tenancy import TenantRegistry, database_name
+from services.reporting.service import ReportingService
+from tests.support.amqp import publish_event
+from tests.support.http import Api
+from tests.support.nameko import start_service
+from tests.support.waiting import eventually
+
+# (role, answers to the post survey, or None for no response)
+STANDARD_COHORT = [
+    ("newcomer", {"satisfaction": 5, "knowledge_increased": 4}),
+    ("newcomer", {"satisfaction": 4, "knowledge_increased": "na"}),
+    ("newcomer", None),
+    ("manager", {"satisfaction": 2, "knowledge_increased": 5}),
+    ("manager", None),
+]
+I2_OF_STANDARD = {"id": "I2", "name": "Satisfaction", "numerator": 2, "denominator": 3, "rate": 0.6667,
+                  "ci95": [0.2077, 0.9385], "invited": 5, "response_rate": 0.6, "suppressed": False}
+I3_OF_STANDARD = {"id": "I3", "name": "Knowledge increased", "numerator": 2, "denominator": 2, "rate": 1.0,
+                  "ci95": [0.3424, 1.0], "invited": 5, "response_rate": 0.6, "suppressed": False}
+
+
+class CohortStream:
+    """The events intake and surveys publish for one CAIP cohort whose members all get a post invitation."""
+
+    def __init__(self, tenant_id: str, members: list[tuple[str, dict | None]], size_class: str = "large",
+                 ended_on: str = "2025-06-30"):
+        self.tenant_id, self.ended_on = tenant_id, ended_on
+        tag = secrets.token_hex(4)
+        self.cohort_id, self.program_id, self.employer_id = f"c-{tag}", f"prog-{tag}", f"e-{tag}"
+        self.members = [(f"p-{tag}-{n}", role, answers) for n, (role, answers) in enumerate(members)]
+        self.intake = [self._employer(size_class), self._program(), self._cohort_opened(),
+                       *self._participants(), self._cohort_completed()]
+        self.invitations = [event for pid, role, _ in self.members for event in self._invited(pid, role)]
+        self.responses = [self._response(pid, role, answers)
+                          for pid, role, answers in self.members if answers]
+
+    def all_events(self) -> list[tuple[str, dict]]:
+        """(source service, envelope) in the order things happen."""
+        return [*(("intake", e) for e in self.intake), *(("surveys", e) for e in self.invitations),
+                *(("surveys", e) for e in self.responses)]
+
+    def _event(self, service: str, event_type: str, data: dict) -> dict:
+        return new_event(service, event_type, self.tenant_id, data)
+
+    def _employer(self, size_class: str) -> dict:
+        return self._event("intake", "employer.registered", {
+            "employer_id": self.employer_id, "name": "Acme", "sector": "finance", "size_class": size_class,
+            "city": "Toronto"})
+
+    def _program(self) -> dict:
+        return self._event("intake", "program.created", {
+            "program_id": self.program_id, "kind": "caip", "name": "CAIP", "sessions_planned": 6,
+            "train_the_trainer": False})
+
+    def _cohort_opened(self) -> dict:
+        return self._event("intake", "cohort.opened", {
+            "cohort_id": self.cohort_id, "program_id": self.program_id, "program_kind": "caip",
+            "employer_ids": [self.employer_id], "start_date": "2025-04-01", "end_date": "2025-06-30",
+            "sessions_planned": 6, "facilitated_by": "council"})
+
+    def _participants(self) -> list[dict]:
+        events = []
+        for pid, role, _ in self.members:
+            events.append(self._event("intake", "participant.registered", {
+                "participant_id": pid, "role": role, "employer_id": self.employer_id,
+                "occupation_noc": "21231", "years_in_canada": 4, "preferred_language": "en",
+                "consent": {"surveys": True, "research": True, "contact": True}}))
+            events.append(self._event("intake", "participant.enrolled", {
+                "participant_id": pid, "cohort_id": self.cohort_id, "role": role, "program_kind": "caip",
+                "employer_id": self.employer_id, "program_id": self.program_id}))
+        return events
+
+    def _cohort_completed(self) -> dict:
+        return self._event("intake", "cohort.completed", {
+            "cohort_id": self.cohort_id, "program_kind": "caip", "ended_on": self.ended_on,
+            "program_id": self.program_id, "employer_ids": [self.employer_id], "sessions_planned": 6,
+            "enrolments": [{"participant_id": pid, "role": role, "sessions_attended": 6, "completed": True}
+                           for pid, role, _ in self.members]})
+
+    def invitation_id(self, participant_id: str) -> str:
+        return f"i-{participant_id}"
+
+    def _invited(self, pid: str, role: str) -> list[dict]:
+        common = {"invitation_id": self.invitation_id(pid), "participant_id": pid,
+                  "cohort_id": self.cohort_id, "wave": "post", "instrument_key": "caip_post",
+                  "closes_at": "2025-07-31T00:00:00.000Z"}
+        return [
+            self._event("surveys", "invitation.scheduled", {
+                **common, "due_at": "2025-07-01T13:00:00.000Z", "role": role, "program_kind": "caip"}),
+            self._event("surveys", "invitation.due", {
+                **common, "link": f"http://surveys/r/{self.tenant_id}.secret-{pid}", "attempt": 0}),
+        ]
+
+    def _response(self, pid: str, role: str, answers: dict) -> dict:
+        return self._event("surveys", "response.submitted", {
+            "response_id": f"r-{pid}", "invitation_id": self.invitation_id(pid), "participant_id": pid,
+            "cohort_id": self.cohort_id, "role": role, "wave": "post", "instrument_key": "caip_post",
+            "instrument_version": 1, "answers": answers})
+
+
+@pytest.fixture
+def reporting(service_env, container_factory, amqp_uri, tenant) -> Api:
+    return Api(start_service(container_factory, ReportingService, amqp_uri), tenant["analyst"])
+
+
+@pytest.fixture
+def publish(reporting, amqp_uri, tenant, mongo_client):
+    """Publish (source, event) pairs as intake and surveys would; the test ends once all are handled."""
+    log = mongo_client[database_name(tenant["id"], "reporting")]["event_log"]
+    published: set[str] = set()
+
+    def publish_all(events: list[tuple[str, dict]]) -> None:
+        for source, event in events:
+            publish_event(amqp_uri, source, event)
+            published.add(event["id"])
+
+    yield publish_all
+    # Let the service finish what it was given before the test stops it: no worker is then killed
+    # mid-transaction, and the next test starts on a quiet Mongo server.
+    eventually(lambda: log.count_documents({}) >= len(published), what="every event to be handled")
+
+
+def rows(api: Api, **query) -> dict[str, dict]:
+    answer = api.get("/v1/indicators", params=query)
+    assert answer.status_code == 200, answer.text
+    return {row["id"]: row for row in answer.json()["indicators"]}
+
+
+def settled(api: Api, expected: dict[str, dict], **query) -> dict[str, dict]:
+    """The rows for `query` once those named in `expected` are as expected (events are asynchronous)."""
+    def probe():
+        current = rows(api, **query)
+        return current if all(current[key] == row for key, row in expected.items()) else None
+    return eventually(probe, timeout=20, what=f"indicators {sorted(expected)} for {query}")
+
+
+def figures(row: dict) -> tuple:
+    return row["numerator"], row["denominator"], row["invited"], row["response_rate"]
+
+
+def test_satisfaction_and_knowledge_of_a_cohort_with_wilson_intervals(reporting, publish, tenant):
+    publish(CohortStream(tenant["id"], STANDARD_COHORT).all_events())
+    found = settled(reporting, {"I2": I2_OF_STANDARD, "I3": I3_OF_STANDARD})
+    assert figures(found["I13"]) == (3, 5, 5, 0.6)
+
+
+def test_a_breakdown_by_role_counts_only_that_roles_responses_and_invitations(reporting, publish, tenant):
+    publish(CohortStream(tenant["id"], STANDARD_COHORT).all_events())
+    settled(reporting, {"I2": I2_OF_STANDARD})
+    newcomers, managers = rows(reporting, role="newcomer"), rows(reporting, role="manager")
+    assert figures(newcomers["I2"]) == (2, 2, 3, 0.6667)
+    assert figures(newcomers["I3"]) == (1, 1, 3, 0.6667)
+    assert figures(managers["I2"]) == (0, 1, 2, 0.5)
+    assert figures(managers["I3"]) == (1, 1, 2, 0.5)
+
+
+def test_a_breakdown_by_cohort_keeps_each_cohorts_figures_apart(reporting, publish, tenant):
+    first = CohortStream(tenant["id"], STANDARD_COHORT)
+    second = CohortStream(tenant["id"], [("newcomer", {"satisfaction": 1, "knowledge_increased": 2}),
+                                         ("newcomer", None)])
+    publish(first.all_events() + second.all_events())
+    settled(reporting, {"I2": {**I2_OF_STANDARD, "denominator": 4, "rate": 0.5, "ci95": [0.15, 0.85],
+                               "invited": 7, "response_rate": 0.5714}})
+    assert rows(reporting, cohort_id=first.cohort_id)["I2"] == I2_OF_STANDARD
+    assert figures(rows(reporting, cohort_id=second.cohort_id)["I2"]) == (0, 1, 2, 0.5)
+
+
+def test_responses_that_arrive_before_their_cohort_and_enrolments_count_once_these_arrive(
+        reporting, publish, tenant):
+    stream = CohortStream(tenant["id"], STANDARD_COHORT, size_class="medium")
+    backwards = list(reversed(stream.all_events()))  # responses first, the employer last
+    publish([pair for pair in backwards if pair[0] == "surveys"])
+    settled(reporting, {"I2": I2_OF_STANDARD, "I3": I3_OF_STANDARD})
+    # Not yet known: the employer's size and the cohort's end come from intake's events.
+    assert rows(reporting, employer_size="medium")["I2"]["denominator"] == 0
+    publish([pair for pair in backwards if pair[0] == "intake"])
+    by_joins = {"employer_size": "medium", "program_kind": "caip", "ended_from": "2025-06-30",
+                "years_in_canada": "3-5", "occupation": "2", "preferred_language": "en"}
+    settled(reporting, {"I2": I2_OF_STANDARD, "I3": I3_OF_STANDARD}, **by_joins)
+
+
+def _consumed(api: Api, event_type: str, outcome: str) -> float:
+    for family in text_string_to_metric_families(api.with_key(None).get("/metrics").text):
+        for sample in family.samples:
+            labels = sample.labels
+            if (sample.name == "iec_events_consumed_total" and labels.get("service") == "reporting"
+                    and labels.get("event_type") == event_type and labels.get("outcome") == outcome):
+                return sample.value
+    return 0.0
+
+
+def test_a_response_delivered_twice_counts_once(reporting, publish, tenant):
+    stream = CohortStream(tenant["id"], STANDARD_COHORT)
+    publish(stream.all_events())
+    settled(reporting, {"I2": I2_OF_STANDARD})
+    duplicates_before = _consumed(reporting, "response.submitted", "duplicate")
+    publish([("surveys", stream.responses[0])])
+    eventually(lambda: _consumed(reporting, "response.submitted", "duplicate") > duplicates_before,
+               what="the redelivery to be recognised")
+    found = rows(reporting)
+    assert found["I2"] == I2_OF_STANDARD
+    assert figures(found["I13"]) == (3, 5, 5, 0.6)
+
+
+def test_a_cancelled_invitation_leaves_the_response_rate_and_an_expired_one_stays(reporting, publish, tenant):
+    stream = CohortStream(tenant["id"], STANDARD_COHORT)
+    unanswered = [pid for pid, _, answers in stream.members if answers is None]
+    publish(stream.all_events() + [
+        ("surveys", new_event("surveys", "invitation.cancelled", tenant["id"],
+                              {"invitation_id": stream.invitation_id(unanswered[0]), "reason": "withdrawn"})),
+        ("surveys", new_event("surveys", "invitation.expired", tenant["id"],
+                              {"invitation_id": stream.invitation_id(unanswered[1])})),
+    ])
+    found = settled(reporting, {"I2": {**I2_OF_STANDARD, "invited": 4, "response_rate": 0.75}})
+    assert figures(found["I13"]) == (3, 4, 4, 0.75)
+
+
+def test_another_councils_key_sees_none_of_these_figures(reporting, publish, tenant, mongo_client):
+    publish(CohortStream(tenant["id"], STANDARD_COHORT).all_events())
+    settled(reporting, {"I2": I2_OF_STANDARD})
+    registry = TenantRegistry(mongo_client)
+    other = f"t{secrets.token_hex(5)}"
+    registry.create_tenant(other, name="Other council", city="Halifax")
+    _, other_key = registry.create_key(other, "analyst")
+    theirs = rows(reporting.with_key(other_key))
+    assert theirs["I2"]["denominator"] == 0
+    assert all(row["denominator"] == 0 and row["invited"] == 0 for row in theirs.values())
+
+
+def test_rows_can_be_restricted_and_small_cells_suppressed(reporting, publish, tenant):
+    publish(CohortStream(tenant["id"], STANDARD_COHORT).all_events())
+    settled(reporting, {"I2": I2_OF_STANDARD})
+    answer = reporting.get("/v1/indicators", params={"indicator": "I3,I2", "suppress_below": "3"}).json()
+    assert [row["id"] for row in answer["indicators"]] == ["I2", "I3"]
+    i2, i3 = answer["indicators"]
+    assert i2 == I2_OF_STANDARD  # a denominator of 3 is at the threshold: shown
+    assert i3 == {**I3_OF_STANDARD, "numerator": None, "rate": None, "ci95": None, "suppressed": True}
+    assert answer["as_of"].endswith("Z")
+
+
+def test_bad_query_parameters_are_a_400_naming_each(reporting):
+    answer = reporting.get("/v1/indicators", params={
+        "role": "boss", "ended_from": "yesterday", "suppress_below": "-1", "colour": "red",
+        "indicator": "I1,I99"})
+    assert answer.status_code == 400
+    body = answer.json()
+    assert body["error"] == "VALIDATION_ERROR"
+    assert set(body["fields"]) == {"role", "ended_from", "suppress_below", "colour", "indicator"}
+    assert "I1" in body["fields"]["indicator"][0] and "I99" in body["fields"]["indicator"][0]
+
+
+def test_every_event_received_is_logged_once_without_the_respondents_link(
+        reporting, publish, tenant, mongo_client):
+    stream = CohortStream(tenant["id"], STANDARD_COHORT)
+    events = stream.all_events()
+    publish(events)
+    log = mongo_client[database_name(tenant["id"], "reporting")]["event_log"]
+    eventually(lambda: log.count_documents({}) == len(events), what="every event in the log")
+    duplicates_before = _consumed(reporting, "response.submitted", "duplicate")
+    publish([("surveys", stream.responses[0])])
+    eventually(lambda: _consumed(reporting, "response.submitted", "duplicate") > duplicates_before)
+    assert log.count_documents({}) == len(events)
+    due = log.find_one({"type": "invitation.due"})
+    assert due["data"]["invitation_id"] and "link" not in due["data"]
+    response = log.find_one({"_id": stream.responses[0]["id"]})
+    assert response["data"]["answers"] == stream.responses[0]["data"]["answers"]
+
+
+def test_the_openapi_document_lists_every_query_parameter_the_endpoint_accepts(reporting):
+    from services.reporting.schemas import IndicatorsQuerySchema
+
+    document = reporting.with_key(None).get("/openapi.json").json()
+    parameters = document["paths"]["/v1/indicators"]["get"]["parameters"]
+    assert {p["name"] for p in parameters} == set(IndicatorsQuerySchema().fields)
