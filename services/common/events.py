@@ -48,6 +48,7 @@ class ReliableEventHandler(EventHandler):
     """Handles ``event_type`` events from ``source_service``; see the module docstring."""
 
     runtime = Runtime()
+    records_event_id = True  # TenantStore records this worker's event id with its effect
 
     def __init__(self, source_service: str, event_type: str, **kwargs):
         expected = tuple(kwargs.pop("expected_exceptions", ())) + (AlreadyProcessed,)

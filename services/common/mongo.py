@@ -156,5 +156,9 @@ class TenantDatabase(DependencyProvider):
         self.indexes = dict(indexes or {})
 
     def get_dependency(self, worker_ctx) -> TenantStore:
+        # Only a worker started by an event records its id: context data also travels with RPC calls
+        # that such a worker makes, and the callee must not record the caller's event.
+        records = getattr(worker_ctx.entrypoint, "records_event_id", False)
+        event_id = worker_ctx.context_data.get("event_id") if records else None
         return TenantStore(self.runtime, worker_ctx.context_data.get("tenant_id"), self.runtime.service_name,
-                           worker_ctx.context_data.get("event_id"), self.indexes)
+                           event_id, self.indexes)
