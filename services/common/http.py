@@ -13,6 +13,7 @@ from datetime import date, datetime
 from functools import partial
 
 from eventlet.event import Event
+from marshmallow import ValidationError
 from nameko.web.handlers import HttpRequestHandler
 from werkzeug.wrappers import Request, Response
 
@@ -78,7 +79,9 @@ class ApiEntrypoint(HttpRequestHandler):
 
     def __init__(self, method: str, url: str, roles: tuple[str, ...] = STAFF, public: bool = False,
                  token_arg: str | None = None, max_body: int | None = None, **kwargs):
-        super().__init__(method, url, **kwargs)
+        # A caller's mistake is not the service's error: nameko logs expected exceptions as warnings.
+        expected = tuple(kwargs.pop("expected_exceptions", ())) + (ApiError, ValidationError)
+        super().__init__(method, url, expected_exceptions=expected, **kwargs)
         self.roles, self.public, self.token_arg, self.max_body = roles, public, token_arg, max_body
 
     def handle_request(self, request: Request) -> Response:

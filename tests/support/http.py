@@ -25,6 +25,11 @@ class Api:
         headers = self._headers(kwargs.pop("headers", None))
         return requests.post(self.base_url + path, json=json, headers=headers, timeout=10, **kwargs)
 
+    def put(self, path: str, json: object = None, **kwargs) -> requests.Response:
+        """PUT ``path`` with a JSON body."""
+        headers = self._headers(kwargs.pop("headers", None))
+        return requests.put(self.base_url + path, json=json, headers=headers, timeout=10, **kwargs)
+
     def with_key(self, key: str | None) -> Api:
         """The same service, another key."""
         return Api(self.base_url, key)

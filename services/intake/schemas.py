@@ -1,0 +1,180 @@
+"""What intake accepts: the bodies of its HTTP requests and the data of the events it handles.
+
+JSON types are taken strictly (``"3"`` is not a number, ``1`` is not a boolean) so that a client's
+mistake is named instead of guessed at. Rules that need no stored data run here; rules that do
+(the program a cohort delivers, the ids it names) run in the use cases.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from services.intake.cohorts import DELIVERIES, FACILITATORS
+from services.intake.employers import SIZE_CLASSES, resolve_size_class
+from services.intake.participants import (
+    CONSENT_SCOPES,
+    LANGUAGES,
+    MAX_YEARS_IN_CANADA,
+    NOC_PATTERN,
+    ROLES,
+)
+from services.intake.programs import PROGRAM_KINDS, check_program
+
+NAME = validate.Length(min=1, max=200)
+ID = validate.Length(min=1, max=64)
+
+
+class StrictBoolean(fields.Boolean):
+    """JSON ``true`` or ``false`` only."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+class StrictInteger(fields.Integer):
+    """A JSON integer only (not a string, a fraction or a boolean)."""
+
+    def _validated(self, value) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+class IsoDate(fields.Date):
+    """A ``YYYY-MM-DD`` date, kept as that text: ISO dates compare correctly as strings."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        if not isinstance(value, str):
+            raise self.make_error("invalid", input=value)
+        parsed: date = super()._deserialize(value, attr, data, **kwargs)
+        return parsed.isoformat()
+
+
+class EmployerSchema(Schema):
+    """``POST /v1/employers``: ``size_class`` or ``employee_count`` (both must agree)."""
+
+    name = fields.String(required=True, validate=NAME)
+    sector = fields.String(required=True, validate=NAME)
+    size_class = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(SIZE_CLASSES))
+    employee_count = StrictInteger(load_default=None, allow_none=True, validate=validate.Range(min=1))
+    city = fields.String(required=True, validate=NAME)
+
+    @post_load
+    def _derive_size_class(self, employer: dict, **_: object) -> dict:
+        employer["size_class"] = resolve_size_class(employer["size_class"], employer["employee_count"])
+        return employer
+
+
+class ProgramSchema(Schema):
+    """``POST /v1/programs``."""
+
+    name = fields.String(required=True, validate=NAME)
+    kind = fields.String(required=True, validate=validate.OneOf(PROGRAM_KINDS))
+    sessions_planned = StrictInteger(required=True, validate=validate.Range(min=1, max=200))
+    train_the_trainer = StrictBoolean(load_default=False)
+
+    @validates_schema
+    def _fits_its_kind(self, program: dict, **_: object) -> None:
+        check_program(program["kind"], program["sessions_planned"])
+
+
+class SessionSchema(Schema):
+    """One planned session of a cohort."""
+
+    date = IsoDate(required=True)
+    topic = fields.String(required=True, validate=NAME)
+
+
+class CohortSchema(Schema):
+    """``POST /v1/cohorts``."""
+
+    program_id = fields.String(required=True, validate=ID)
+    name = fields.String(required=True, validate=NAME)
+    employer_ids = fields.List(fields.String(validate=ID), required=True)
+    start_date = IsoDate(required=True)
+    end_date = IsoDate(required=True)
+    delivery = fields.String(required=True, validate=validate.OneOf(DELIVERIES))
+    sessions = fields.List(fields.Nested(SessionSchema), required=True, validate=validate.Length(min=1))
+    facilitated_by = fields.String(required=True, validate=validate.OneOf(FACILITATORS))
+
+    @validates_schema
+    def _ends_after_it_starts(self, cohort: dict, **_: object) -> None:
+        if cohort["end_date"] < cohort["start_date"]:
+            raise ValidationError("Must not be before start_date.", "end_date")
+
+    @post_load
+    def _distinct_employers(self, cohort: dict, **_: object) -> dict:
+        cohort["employer_ids"] = list(dict.fromkeys(cohort["employer_ids"]))
+        return cohort
+
+
+class ConsentSchema(Schema):
+    """A participant's consent as first given, with the version of the text they agreed to."""
+
+    version = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    surveys = StrictBoolean(required=True)
+    research = StrictBoolean(required=True)
+    contact = StrictBoolean(required=True)
+
+
+class ParticipantSchema(Schema):
+    """``POST /v1/participants``."""
+
+    given_name = fields.String(required=True, validate=NAME)
+    family_name = fields.String(required=True, validate=NAME)
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=40))
+    preferred_language = fields.String(required=True, validate=validate.OneOf(LANGUAGES))
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    employer_id = fields.String(load_default=None, allow_none=True, validate=ID)
+    occupation_noc = fields.String(required=True, validate=validate.Regexp(
+        NOC_PATTERN, error="Must be a NOC code of 5 digits."))
+    years_in_canada = StrictInteger(load_default=None, allow_none=True,
+                                    validate=validate.Range(min=0, max=MAX_YEARS_IN_CANADA))
+    consent = fields.Nested(ConsentSchema, required=True)
+
+
+class ConsentChangeSchema(Schema):
+    """``PUT /v1/participants/{id}/consent``: every choice, as it now stands."""
+
+    surveys = StrictBoolean(required=True)
+    research = StrictBoolean(required=True)
+    contact = StrictBoolean(required=True)
+
+
+class EnrolmentSchema(Schema):
+    """``POST /v1/cohorts/{id}/enrolments``."""
+
+    participant_id = fields.String(required=True, validate=ID)
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+
+
+class AttendanceSchema(Schema):
+    """``POST /v1/cohorts/{id}/attendance``: everyone present at one session."""
+
+    session_index = StrictInteger(required=True)
+    present = fields.List(fields.String(validate=ID), required=True)
+
+    @post_load
+    def _distinct_participants(self, attendance: dict, **_: object) -> dict:
+        attendance["present"] = list(dict.fromkeys(attendance["present"]))
+        return attendance
+
+
+class CompletionSchema(Schema):
+    """``POST /v1/cohorts/{id}/complete``; ``ended_on`` defaults to the cohort's end_date."""
+
+    ended_on = IsoDate(load_default=None, allow_none=True)
+
+
+class ConsentWithdrawnSchema(Schema):
+    """The data of notifications' ``consent.withdrawn``; fields added later by its producer are ignored."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    participant_id = fields.String(required=True, validate=ID)
+    scope = fields.String(required=True, validate=validate.OneOf(CONSENT_SCOPES))

@@ -1,0 +1,201 @@
+"""Intake's MongoDB reads and writes, for the current worker's tenant only.
+
+``IntakeDatabase`` is the nameko dependency: each worker gets an ``IntakeStore`` bound to its
+tenant (through the kernel's ``TenantStore``), so another council's id is simply not found.
+Reads answer records shaped as the API shows them (``id``, not ``_id``); writes go through
+``IntakeStore.transaction()``, whose ``Writes`` also emit events into the same transaction.
+
+Personal data (names, email, phone) is stored only in the participant document, and passes only
+through ``_participant_document`` / ``_participant_record``: the place where encryption at rest
+will go. The email's uniqueness is decided on ``email_key`` (see ``participants.email_key``).
+"""
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from pymongo import ASCENDING, IndexModel
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from services.common.errors import Conflict, NotFound
+from services.common.mongo import TenantDatabase, TenantStore, UnitOfWork
+from services.intake.cohorts import COMPLETED, OPEN
+from services.intake.participants import consent_choices, email_key
+
+EMPLOYERS, PROGRAMS, COHORTS = "employers", "programs", "cohorts"
+PARTICIPANTS, ENROLMENTS, ATTENDANCE = "participants", "enrolments", "attendance"
+INDEXES: dict[str, list[IndexModel]] = {
+    EMPLOYERS: [],
+    PROGRAMS: [],
+    COHORTS: [],
+    # unique: two concurrent registrations of one email cannot both commit
+    PARTICIPANTS: [IndexModel([("email_key", ASCENDING)], unique=True, name="email_key_unique")],
+    ENROLMENTS: [IndexModel([("cohort_id", ASCENDING), ("participant_id", ASCENDING)], unique=True,
+                            name="cohort_participant_unique")],
+    ATTENDANCE: [IndexModel([("cohort_id", ASCENDING)])],
+}
+# What encryption at rest will cover: sealed in _participant_document, opened in _participant_record.
+PERSONAL_FIELDS = ("given_name", "family_name", "email", "phone")
+_INTERNAL_FIELDS = ("_id", "email_key", "revision")
+
+
+def new_id(prefix: str) -> str:
+    """A server-made id: ``<prefix>_`` and 16 random hex digits (unguessable, so unenumerable)."""
+    return f"{prefix}_{secrets.token_hex(8)}"
+
+
+def _record(document: Mapping) -> dict:
+    return {"id": document["_id"], **{k: v for k, v in document.items() if k not in _INTERNAL_FIELDS}}
+
+
+def _document(record: Mapping) -> dict:
+    return {"_id": record["id"], **{k: v for k, v in record.items() if k != "id"}}
+
+
+def _participant_document(participant: Mapping) -> dict:
+    return {**_document(participant), "email_key": email_key(participant["email"])}
+
+
+def _participant_record(document: Mapping) -> dict:
+    record = _record(document)
+    # a boolean written by $set can come back as 1/0 (nx-27017)
+    record["consent"] = {**record["consent"], **consent_choices(record["consent"])}
+    return record
+
+
+class Records:
+    """Reads, through whatever gives collections: the tenant's database, or a transaction's session."""
+
+    def __init__(self, collection: Callable[[str], Any]):
+        self._collection = collection
+
+    def find(self, kind: str, record_id: str) -> dict | None:
+        """The employer, program, cohort or participant (by collection name) with this id, or None."""
+        document = self._collection(kind).find_one({"_id": record_id}) if isinstance(record_id, str) else None
+        if document is None:
+            return None
+        return _participant_record(document) if kind == PARTICIPANTS else _record(document)
+
+    def get(self, kind: str, record_id: str) -> dict:
+        """Like ``find``, but NotFound (404) when there is none in this tenant."""
+        record = self.find(kind, record_id)
+        if record is None:
+            raise NotFound(f"no {kind[:-1]} {record_id}")
+        return record
+
+    def missing(self, kind: str, record_ids: Sequence[str]) -> list[str]:
+        """Those of ``record_ids`` that name nothing of ``kind`` in this tenant, in the given order."""
+        cursor = self._collection(kind).find({"_id": {"$in": list(record_ids)}}, {"_id": 1})
+        found = {document["_id"] for document in cursor}
+        return [record_id for record_id in record_ids if record_id not in found]
+
+    def enrolments(self, cohort_id: str) -> list[dict]:
+        """A cohort's enrolments, oldest first."""
+        found = self._collection(ENROLMENTS).find({"cohort_id": cohort_id}).sort("enrolled_at", ASCENDING)
+        return [_record(document) for document in found]
+
+    def attendance(self, cohort_id: str) -> list[dict]:
+        """A cohort's recorded sessions: ``{cohort_id, session_index, present, recorded_at}`` each."""
+        found = self._collection(ATTENDANCE).find({"cohort_id": cohort_id})
+        return [{k: d[k] for k in ("cohort_id", "session_index", "present", "recorded_at")} for d in found]
+
+
+class Writes(Records):
+    """A transaction's writes and reads; ``emit`` puts an event in the outbox of the same transaction."""
+
+    def __init__(self, unit: UnitOfWork):
+        super().__init__(unit.__getitem__)
+        self.emit = unit.emit
+
+    def add(self, kind: str, record: Mapping) -> None:
+        """Insert a new employer, program or cohort."""
+        self._collection(kind).insert_one(_document(record))
+
+    def add_participant(self, participant: Mapping) -> None:
+        """Insert a participant; Conflict (409) if the email is registered already in this tenant."""
+        try:
+            self._collection(PARTICIPANTS).insert_one(_participant_document(participant))
+        except DuplicateKeyError:
+            raise Conflict("a participant with this email is registered already",
+                           fields={"email": ["Already registered."]}) from None
+
+    def add_enrolment(self, enrolment: Mapping) -> None:
+        """Insert an enrolment; Conflict (409) if the participant is enrolled in the cohort already."""
+        try:
+            self._collection(ENROLMENTS).insert_one(_document(enrolment))
+        except DuplicateKeyError:
+            raise Conflict("the participant is enrolled in this cohort already",
+                           fields={"participant_id": ["Already enrolled."]}) from None
+
+    def change_open_cohort(self, cohort_id: str) -> None:
+        """Mark a change to an open cohort; Conflict (409) if it is completed.
+
+        Writing the cohort document makes concurrent changes to one cohort conflict (a late
+        attendance cannot slip past a completion that did not count it).
+        """
+        changed = self._collection(COHORTS).update_one({"_id": cohort_id, "status": OPEN},
+                                                       {"$inc": {"revision": 1}})
+        if changed.matched_count == 0:
+            raise Conflict("the cohort is completed")
+
+    def replace_attendance(self, cohort_id: str, session_index: int, present: Sequence[str],
+                           recorded_at: str) -> None:
+        """Record who was present at a session, replacing an earlier record of it."""
+        # _id in the replacement too: nx-27017 does not take an upsert's _id from the filter
+        key = f"{cohort_id}:{session_index}"
+        document = {"_id": key, "cohort_id": cohort_id, "session_index": session_index,
+                    "present": list(present), "recorded_at": recorded_at}
+        self._collection(ATTENDANCE).replace_one({"_id": key}, document, upsert=True)
+
+    def complete_cohort(self, cohort_id: str, ended_on: str, outcomes: list[dict],
+                        completers: list[str]) -> None:
+        """Close an open cohort with its results; Conflict (409) if it is completed already."""
+        closed = self._collection(COHORTS).update_one(
+            {"_id": cohort_id, "status": OPEN},
+            {"$set": {"status": COMPLETED, "ended_on": ended_on, "outcomes": outcomes,
+                      "completers": completers}, "$inc": {"revision": 1}})
+        if closed.matched_count == 0:
+            raise Conflict("the cohort is completed already")
+
+    def set_consent(self, participant_id: str, consent: Mapping) -> None:
+        """Replace a participant's consent record."""
+        change = {"$set": {"consent": dict(consent)}}
+        self._collection(PARTICIPANTS).update_one({"_id": participant_id}, change)
+
+
+class IntakeStore(Records):
+    """One tenant's intake data, as a worker sees it."""
+
+    def __init__(self, tenant: TenantStore):
+        super().__init__(tenant.__getitem__)
+        self._tenant = tenant
+
+    @property
+    def tenant_id(self) -> str | None:
+        """The tenant of the current worker."""
+        return self._tenant.tenant_id
+
+    @contextmanager
+    def transaction(self) -> Iterator[Writes]:
+        """The unit of work (the kernel's): writes and emitted events commit together or not at all."""
+        try:
+            with self._tenant.transaction() as unit:
+                yield Writes(unit)
+        except PyMongoError as exc:
+            # MongoDB aborts one of two transactions writing the same document: the caller may retry.
+            if exc.has_error_label("TransientTransactionError"):
+                raise Conflict("another change to the same records happened at the same time; "
+                               "try again") from exc
+            raise
+
+
+class IntakeDatabase(TenantDatabase):
+    """The nameko dependency: hands each worker the ``IntakeStore`` of its tenant."""
+
+    def __init__(self) -> None:
+        super().__init__(indexes=INDEXES)
+
+    def get_dependency(self, worker_ctx) -> IntakeStore:
+        return IntakeStore(super().get_dependency(worker_ctx))
