@@ -42,6 +42,8 @@ WORKDIR /app
 RUN ln -s /opt/venv/lib/python3.11/site-packages/services /app/services
 
 USER 10001:10001
+# `nameko run` shuts down promptly on SIGINT; under eventlet a SIGTERM can wait for the hub to wake.
+STOPSIGNAL SIGINT
 EXPOSE 8001 8002 8003 8004
 
 CMD ["python", "-m", "nameko", "run", "--config", "services/intake/config.yaml", "services.intake.service"]

@@ -27,12 +27,12 @@ from services.cli.infra import (
     port_is_open,
     say,
 )
+from services.common.config import DEFAULT_AMQP_URI
 from services.common.tenancy import TenantExists, TenantRegistry
 
 VAR = PROJECT_ROOT / "var"
 MONGO_PORT = 27017
 SMTP_HOST, SMTP_PORT = "127.0.0.1", 1025
-DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
 DEMO_TENANT = "demo"
 
 
