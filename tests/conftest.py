@@ -6,7 +6,11 @@ otherwise it brings up its own, isolated from the dev stack: a fresh vhost and n
 
 from __future__ import annotations
 
-import eventlet
+import warnings
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)  # eventlet warns that it is deprecated
+    import eventlet
 
 # nameko runs on eventlet: patch before anything imports socket or threading (as `nameko run` does).
 eventlet.monkey_patch()
