@@ -150,14 +150,8 @@ def _spawn(args: list[str], log_path: Path, env: dict[str, str] | None = None,
     with open(log_path, "ab") as log:
         return subprocess.Popen(
             args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            env=env, cwd=cwd, start_new_session=True, preexec_fn=_default_interrupt,
+            env=env, cwd=cwd, start_new_session=True,
         )
-
-
-def _default_interrupt() -> None:
-    # A stack started from a script in the background inherits SIGINT ignored; the services must
-    # still stop when we send them SIGINT (nameko's prompt, graceful stop).
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _terminate(processes: list[subprocess.Popen], timeout: float = 10, sig: int = signal.SIGTERM) -> None:

@@ -167,6 +167,9 @@ def _watch(services: ServiceProcesses) -> None:
 
 def _raise_keyboard_interrupt_on_sigterm() -> Any:
     # SIGTERM (e.g. from a process manager) should unwind exactly like Ctrl-C, so both stop cleanly.
+    # SIGINT gets a handler too: started in the background by a script, we inherit it ignored, and
+    # an ignored SIGINT would pass to the services, which stop on SIGINT (a handler resets at exec).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     return signal.signal(signal.SIGTERM, signal.default_int_handler)
 
 

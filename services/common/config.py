@@ -34,7 +34,7 @@ class _EnvSchema(Schema):
     PUBLIC_BASE_URL = fields.Url(load_default="http://127.0.0.1:8002", require_tld=False)
     SCHEDULER_INTERVAL_SECONDS = fields.Float(load_default=60.0, validate=validate.Range(min=0.1))
     OUTBOX_POLL_SECONDS = fields.Float(load_default=0.5, validate=validate.Range(min=0.01))
-    EVENT_DELIVERY_LIMIT = fields.Integer(load_default=5, validate=validate.Range(1, 100))
+    EVENT_DELIVERY_LIMIT = fields.Integer(load_default=5, validate=validate.Range(1, 19))
     EVENT_RETRY_DELAY_SECONDS = fields.Float(load_default=0.2, validate=validate.Range(min=0))
     MAX_BODY_BYTES = fields.Integer(load_default=1_048_576, validate=validate.Range(min=1024))
 

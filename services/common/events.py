@@ -33,11 +33,18 @@ from services.common.runtime import Runtime
 _log = logging.getLogger(__name__)
 
 
-def queue_arguments(delivery_limit: int) -> dict:
+# The broker's own limit, for a process that dies on every delivery (it never reaches our explicit
+# dead-lettering). A constant, not a setting: queue arguments cannot change once a queue exists, so
+# a different value would stop the next deployment from declaring its queues (PRECONDITION_FAILED).
+# EVENT_DELIVERY_LIMIT, our handlers' retry count, stays below it.
+BROKER_DELIVERY_LIMIT = 20
+
+
+def queue_arguments() -> dict:
     """Arguments of every handler queue: quorum, bounded redelivery, at-least-once dead-lettering."""
     return {
         "x-queue-type": "quorum",
-        "x-delivery-limit": delivery_limit,
+        "x-delivery-limit": BROKER_DELIVERY_LIMIT,
         "x-dead-letter-exchange": deadletter.DLX,
         "x-dead-letter-strategy": "at-least-once",
         "x-overflow": "reject-publish",
@@ -55,7 +62,6 @@ class ReliableEventHandler(EventHandler):
         super().__init__(source_service, event_type, expected_exceptions=expected, **kwargs)
 
     def setup(self) -> None:
-        settings = self.runtime.settings
         deadletter.declare_topology(self.runtime.amqp_uri)
         # nameko's own queue naming, so operators find queues where nameko users expect them
         consumer = f"{self.container.service_name}.{self.method_name}"
@@ -63,7 +69,7 @@ class ReliableEventHandler(EventHandler):
         self.queue = Queue(
             self.queue_name, exchange=get_event_exchange(self.source_service, self.container.config),
             routing_key=self.event_type, durable=True,
-            queue_arguments=queue_arguments(settings.event_delivery_limit))
+            queue_arguments=queue_arguments())
         self.queue_consumer.register_provider(self)
 
     def handle_message(self, body, message) -> None:
