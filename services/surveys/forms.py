@@ -38,6 +38,8 @@ UI: dict[str, dict[str, str]] = {
         "gone_title": "This survey link can no longer be used",
         "gone_body": "It has already been used or it has expired. If you think this is a mistake, "
         "please contact the program staff who sent it to you.",
+        "not_found_title": "We could not find this survey link",
+        "not_found_body": "Please check that you copied the whole link from the email you received.",
     },
     "fr": {
         "other_language": "English",
@@ -56,6 +58,8 @@ UI: dict[str, dict[str, str]] = {
         "gone_title": "Ce lien de questionnaire n'est plus valide",
         "gone_body": "Il a déjà été utilisé ou il a expiré. Si vous pensez qu'il s'agit d'une erreur, "
         "communiquez avec l'équipe du programme qui vous l'a envoyé.",
+        "not_found_title": "Nous ne trouvons pas ce lien de questionnaire",
+        "not_found_body": "Vérifiez que vous avez copié le lien en entier depuis le courriel reçu.",
     },
 }
 
@@ -154,6 +158,12 @@ def render_gone(lang: str) -> str:
     """The page for a used or expired link (served with HTTP 410)."""
     lang = language(lang)
     return _render("gone.html", lang, council_name="", title=UI[lang]["gone_title"])
+
+
+def render_not_found(lang: str) -> str:
+    """The page for a link that leads to no invitation (served with HTTP 404)."""
+    lang = language(lang)
+    return _render("not_found.html", lang, council_name="", title=UI[lang]["not_found_title"])
 
 
 def language(lang: str | None) -> str:

@@ -5,7 +5,7 @@ from html.parser import HTMLParser
 import pytest
 
 from services.surveys.answers import validate_answers
-from services.surveys.forms import render_form, render_gone, render_thanks
+from services.surveys.forms import render_form, render_gone, render_not_found, render_thanks
 from services.surveys.instruments import ROLES, items_for_role, standard_instrument_for, standard_instruments
 
 FU3 = standard_instrument_for("fu3")
@@ -229,4 +229,11 @@ def test_gone_page_says_the_link_can_no_longer_be_used():
     english, french = Page(render_gone("en")), Page(render_gone("fr"))
     assert "This survey link can no longer be used" in english.text
     assert french.lang == "fr" and "Ce lien de questionnaire n'est plus valide" in french.text
+    assert "?lang=en" in french.links
+
+
+def test_not_found_page_asks_to_check_the_link():
+    english, french = Page(render_not_found("en")), Page(render_not_found("fr"))
+    assert "We could not find this survey link" in english.text
+    assert french.lang == "fr" and "Nous ne trouvons pas ce lien de questionnaire" in french.text
     assert "?lang=en" in french.links

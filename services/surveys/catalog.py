@@ -1,0 +1,39 @@
+"""Which instruments a tenant has: the standard CAIP ones (every tenant, from the start) and its own."""
+from __future__ import annotations
+
+from services.common.errors import Conflict, NotFound
+from services.common.mongo import TenantStore
+from services.surveys import storage
+from services.surveys.instruments import Instrument, dump_instrument, load_instrument, standard_instruments
+from services.surveys.storage import Db
+
+
+def listing(db: Db) -> list[dict]:
+    """Every instrument the tenant can use, standard ones first, each marked ``standard`` or not."""
+    standard = [{**dump_instrument(each), "standard": True} for each in standard_instruments()]
+    own = [{**doc["instrument"], "standard": False} for doc in storage.own_instruments(db)]
+    return standard + own
+
+
+def add(store: TenantStore, posted: dict) -> dict:
+    """Validate and store a tenant's instrument; Conflict if its key is taken (ValidationError if bad)."""
+    instrument = load_instrument(posted)
+    if any(each.key == instrument.key for each in standard_instruments()):
+        # standard keys belong to the platform: a tenant's version of one would shadow its next release
+        raise Conflict(f"{instrument.key} is a standard instrument", fields={"key": ["Already exists."]})
+    definition = dump_instrument(instrument)
+    if not storage.insert_instrument(store, definition):
+        raise Conflict(f"{instrument.key} version {instrument.version} exists",
+                       fields={"version": ["Already exists."]})
+    return {**definition, "standard": False}
+
+
+def find(db: Db, key: str, version: int) -> Instrument:
+    """The instrument an invitation was made for (NotFound if it is gone)."""
+    for each in standard_instruments():
+        if (each.key, each.version) == (key, version):
+            return each
+    doc = storage.own_instrument(db, key, version)
+    if doc is None:
+        raise NotFound(f"no instrument {key} version {version}")
+    return load_instrument(doc["instrument"])

@@ -1,0 +1,80 @@
+"""Marshmallow schemas at the surveys service's boundaries: requests, and intake's events we consume.
+
+Instruments have their own schema (``instruments.InstrumentSchema``); answers are checked by
+``answers.validate_answers`` against the instrument. Event schemas take the fields we use and
+leave the rest (events grow additively), so a newer intake never breaks us.
+"""
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from services.surveys.instruments import ROLES, WAVES
+from services.surveys.invitations import STATUSES
+
+
+def _id(**kwargs) -> fields.String:
+    return fields.String(validate=validate.Length(min=1, max=100), **kwargs)
+
+
+class SchedulerRunSchema(Schema):
+    """``POST /v1/scheduler/run``."""
+
+    as_of = fields.AwareDateTime(required=True, format="iso")
+
+
+class InvitationQuerySchema(Schema):
+    """``GET /v1/invitations`` query: filters and paging."""
+
+    participant_id = _id()
+    cohort_id = _id()
+    wave = fields.String(validate=validate.OneOf(WAVES))
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+    after = _id(load_default=None)
+
+
+class PaperResponseSchema(Schema):
+    """``POST /v1/responses``: staff entering a paper response."""
+
+    invitation_id = _id(required=True)
+    answers = fields.Dict(keys=fields.String(), required=True)
+
+
+class _EventData(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+class ConsentSchema(_EventData):
+    surveys = fields.Boolean(required=True)
+    research = fields.Boolean(load_default=False)
+    contact = fields.Boolean(load_default=False)
+
+
+class ParticipantRegisteredSchema(_EventData):
+    participant_id = _id(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    preferred_language = fields.String(load_default="en", validate=validate.OneOf(("en", "fr")))
+    consent = fields.Nested(ConsentSchema, required=True)
+
+
+class ConsentChangedSchema(ConsentSchema):
+    participant_id = _id(required=True)
+
+
+class EnrolmentSchema(_EventData):
+    participant_id = _id(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+
+
+class CohortCompletedSchema(_EventData):
+    cohort_id = _id(required=True)
+    program_kind = fields.String(load_default="")
+    ended_on = fields.Date(required=True)
+    enrolments = fields.List(fields.Nested(EnrolmentSchema), required=True)
+
+
+class ParticipantWithdrawnSchema(_EventData):
+    participant_id = _id(required=True)
+    cohort_id = _id(required=True)
+    reason = fields.String(load_default="")

@@ -1,0 +1,103 @@
+"""The surveys service: instruments, invitations and reminders, response collection.
+
+Entrypoints translate and delegate; the rules live in ``invitations``, ``due``, ``projections``,
+``responses`` and ``catalog``.
+"""
+from __future__ import annotations
+
+from services.common import ops
+from services.common.clock import now
+from services.common.events import event_handler
+from services.common.http import READERS, STAFF, api, json_body
+from services.common.mongo import TenantDatabase
+from services.common.timers import tenant_timer
+from services.surveys import (
+    catalog,
+    invitations,
+    projections,
+    respondent,
+    responses,
+    schemas,
+    storage,
+)
+from services.surveys.council import Council
+from services.surveys.due import run_due_pass
+
+ADMIN = ("admin",)
+
+
+# `ops.ServiceBase`, not the bare name: `nameko run services.surveys.service` runs every class with
+# entrypoints found at the top level of this module, and the base class would run as a service of its own.
+class SurveysService(ops.ServiceBase):
+    """Surveys (port 8002)."""
+
+    name = "surveys"
+    db = TenantDatabase(indexes=storage.INDEXES)
+    council = Council()
+
+    # --- intake's events -------------------------------------------------------------------------
+
+    @event_handler("intake", "participant.registered")
+    def on_participant_registered(self, event: dict) -> None:
+        data = schemas.ParticipantRegisteredSchema().load(event["data"])
+        projections.participant_registered(self.db, data, event["time"])
+
+    @event_handler("intake", "consent.changed")
+    def on_consent_changed(self, event: dict) -> None:
+        data = schemas.ConsentChangedSchema().load(event["data"])
+        projections.consent_changed(self.db, data, event["time"])
+
+    @event_handler("intake", "cohort.completed")
+    def on_cohort_completed(self, event: dict) -> None:
+        cohort = schemas.CohortCompletedSchema().load(event["data"])
+        projections.cohort_completed(self.db, cohort, self.council.timezone, now())
+
+    @event_handler("intake", "participant.withdrawn")
+    def on_participant_withdrawn(self, event: dict) -> None:
+        data = schemas.ParticipantWithdrawnSchema().load(event["data"])
+        projections.participant_withdrawn(self.db, data, now())
+
+    # --- due work --------------------------------------------------------------------------------
+
+    @tenant_timer()
+    def run_due_work(self) -> dict:
+        """The due-work pass as of now, for each served tenant."""
+        return run_due_pass(self.db, now(), base_url=self.council.base_url)
+
+    @api("POST", "/v1/scheduler/run", roles=ADMIN)
+    def run_scheduler(self, request):
+        as_of = schemas.SchedulerRunSchema().load(json_body(request))["as_of"]
+        return 200, run_due_pass(self.db, as_of, base_url=self.council.base_url)
+
+    # --- instruments and invitations -------------------------------------------------------------
+
+    @api("GET", "/v1/instruments", roles=READERS)
+    def list_instruments(self, request):
+        return 200, {"items": catalog.listing(self.db), "next": None}
+
+    @api("POST", "/v1/instruments", roles=STAFF)
+    def create_instrument(self, request):
+        return 201, catalog.add(self.db, json_body(request))
+
+    @api("GET", "/v1/invitations", roles=STAFF)
+    def list_invitations(self, request):
+        query = schemas.InvitationQuerySchema().load(request.args.to_dict())
+        limit, after = query.pop("limit"), query.pop("after")
+        found = storage.list_invitations(self.db, query, limit + 1, after)
+        page = [invitations.public_view(doc) for doc in found[:limit]]
+        return 200, {"items": page, "next": page[-1]["id"] if len(found) > limit else None}
+
+    # --- responses -------------------------------------------------------------------------------
+
+    @api("GET", "/r/<token>", public=True, token_arg="token")
+    def respondent_form(self, request, token: str):
+        return respondent.show_form(self.db, self.council, request, token)
+
+    @api("POST", "/r/<token>", public=True, token_arg="token")
+    def respondent_submit(self, request, token: str):
+        return respondent.submit(self.db, self.council, request, token)
+
+    @api("POST", "/v1/responses", roles=STAFF)
+    def create_paper_response(self, request):
+        body = schemas.PaperResponseSchema().load(json_body(request))
+        return 201, responses.record_paper(self.db, body["invitation_id"], body["answers"], now())

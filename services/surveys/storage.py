@@ -1,0 +1,173 @@
+"""The surveys service's reads and writes in its tenant database.
+
+Every function takes ``db``: the worker's ``TenantStore`` (plain reads) or a transaction's
+``UnitOfWork`` (writes that commit with their events); both index collections by name.
+State changes are conditional on the state they were read in, so two workers racing on one
+invitation cannot both change it: the loser's update matches nothing.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from pymongo import ASCENDING, IndexModel
+from pymongo.errors import DuplicateKeyError
+
+from services.common.clock import stamp
+from services.common.mongo import TenantStore
+from services.surveys.invitations import OPEN, SCHEDULED, SENT
+
+PARTICIPANTS, INVITATIONS, TOKENS = "participants", "invitations", "tokens"
+RESPONSES, INSTRUMENTS, WITHDRAWALS = "responses", "instruments", "withdrawals"
+
+INDEXES: dict[str, list[IndexModel]] = {
+    PARTICIPANTS: [],
+    INVITATIONS: [
+        # one invitation per enrolment and wave, however often the cohort's completion arrives
+        IndexModel([("participant_id", ASCENDING), ("cohort_id", ASCENDING), ("wave", ASCENDING)],
+                   unique=True),
+        IndexModel([("status", ASCENDING), ("due_at", ASCENDING)]),
+        IndexModel([("status", ASCENDING), ("next_reminder_at", ASCENDING)]),
+        IndexModel([("status", ASCENDING), ("closes_at", ASCENDING)]),
+        IndexModel([("cohort_id", ASCENDING), ("wave", ASCENDING)]),
+    ],
+    TOKENS: [IndexModel([("invitation_id", ASCENDING)])],
+    RESPONSES: [IndexModel([("invitation_id", ASCENDING)], unique=True)],
+    INSTRUMENTS: [],
+    WITHDRAWALS: [],
+}
+
+Db = Any  # a TenantStore or a UnitOfWork: both give collections by name
+
+
+# --- participants --------------------------------------------------------------------------------
+
+def participant(db: Db, participant_id: str) -> dict | None:
+    """The participant projection, or None if no event about them has reached us."""
+    return db[PARTICIPANTS].find_one({"_id": participant_id})
+
+
+def save_participant(db: Db, doc: dict) -> None:
+    """Write the whole projection of one participant."""
+    db[PARTICIPANTS].replace_one({"_id": doc["_id"]}, doc, upsert=True)
+
+
+# --- invitations ---------------------------------------------------------------------------------
+
+def invitation(db: Db, invitation_id: str) -> dict | None:
+    """One invitation, or None."""
+    return db[INVITATIONS].find_one({"_id": invitation_id})
+
+
+def invited_in_cohort(db: Db, cohort_id: str, wave: str) -> set[str]:
+    """The participants already invited to ``wave`` of the cohort."""
+    found = db[INVITATIONS].find({"cohort_id": cohort_id, "wave": wave}, {"participant_id": 1})
+    return {doc["participant_id"] for doc in found}
+
+
+def insert_invitations(db: Db, docs: list[dict]) -> None:
+    """Store new invitations (a duplicate enrolment+wave raises DuplicateKeyError)."""
+    if docs:
+        db[INVITATIONS].insert_many(docs)
+
+
+def open_invitations(db: Db, participant_id: str, cohort_id: str | None = None) -> list[dict]:
+    """A participant's scheduled or sent invitations (in one cohort, if given)."""
+    query: dict = {"participant_id": participant_id, "status": {"$in": list(OPEN)}}
+    if cohort_id is not None:
+        query["cohort_id"] = cohort_id
+    return list(db[INVITATIONS].find(query))
+
+
+def change_invitation(db: Db, doc: dict, changes: dict, *, match: Iterable[str] = ("status",)) -> bool:
+    """Apply ``changes`` if the invitation still has the ``match`` fields it had when ``doc`` was read.
+
+    Returns False when another worker changed it first.
+    """
+    query = {"_id": doc["_id"], **{field: doc[field] for field in match}}
+    result = db[INVITATIONS].update_one(query, {"$set": {**changes, "updated_at": stamp()}})
+    return result.modified_count == 1
+
+
+def first_sends_due(db: Db, as_of: str, limit: int) -> list[dict]:
+    """Scheduled invitations due by ``as_of`` whose window is still open."""
+    query = {"status": SCHEDULED, "due_at": {"$lte": as_of}, "closes_at": {"$gt": as_of}}
+    return list(db[INVITATIONS].find(query).sort("due_at", ASCENDING).limit(limit))
+
+
+def reminders_due(db: Db, as_of: str, max_reminders: int, limit: int) -> list[dict]:
+    """Sent, unanswered invitations whose next reminder is due by ``as_of`` and window still open."""
+    query = {"status": SENT, "reminders": {"$lt": max_reminders}, "next_reminder_at": {"$lte": as_of},
+             "closes_at": {"$gt": as_of}}
+    return list(db[INVITATIONS].find(query).sort("next_reminder_at", ASCENDING).limit(limit))
+
+
+def expiries_due(db: Db, as_of: str, limit: int) -> list[dict]:
+    """Open invitations whose window closed by ``as_of``."""
+    query = {"status": {"$in": list(OPEN)}, "closes_at": {"$lte": as_of}}
+    return list(db[INVITATIONS].find(query).sort("closes_at", ASCENDING).limit(limit))
+
+
+def list_invitations(db: Db, filters: dict, limit: int, after: str | None) -> list[dict]:
+    """Invitations matching ``filters`` in id order, after the id ``after``; ``limit`` of them."""
+    query = dict(filters)
+    if after:
+        query["_id"] = {"$gt": after}
+    return list(db[INVITATIONS].find(query).sort("_id", ASCENDING).limit(limit))
+
+
+# --- tokens --------------------------------------------------------------------------------------
+
+def add_token(db: Db, token_hash: str, invitation_id: str) -> None:
+    """Remember one more link of an invitation (earlier links keep working)."""
+    db[TOKENS].insert_one({"_id": token_hash, "invitation_id": invitation_id, "created_at": stamp()})
+
+
+def invitation_by_token(db: Db, token_hash: str) -> dict | None:
+    """The invitation a link belongs to, or None."""
+    token = db[TOKENS].find_one({"_id": token_hash})
+    return invitation(db, token["invitation_id"]) if token else None
+
+
+# --- responses -----------------------------------------------------------------------------------
+
+def insert_response(db: Db, doc: dict) -> None:
+    """Store a response (all answers, free text included); one per invitation."""
+    db[RESPONSES].insert_one(doc)
+
+
+# --- instruments ---------------------------------------------------------------------------------
+
+def own_instruments(db: Db) -> list[dict]:
+    """The tenant's own instruments, as stored (``instrument`` holds the dumped definition)."""
+    return list(db[INSTRUMENTS].find({}).sort([("key", ASCENDING), ("version", ASCENDING)]))
+
+
+def own_instrument(db: Db, key: str, version: int) -> dict | None:
+    """One of the tenant's own instruments, or None."""
+    return db[INSTRUMENTS].find_one({"_id": f"{key}@{version}"})
+
+
+def insert_instrument(store: TenantStore, definition: dict) -> bool:
+    """Store a tenant instrument; False if that key and version exist."""
+    doc = {"_id": f"{definition['key']}@{definition['version']}", "key": definition["key"],
+           "version": definition["version"], "instrument": definition, "created_at": stamp()}
+    try:
+        with store.transaction() as tx:  # even a lone write: outside one, nx-27017 joins another's
+            tx[INSTRUMENTS].insert_one(doc)
+    except DuplicateKeyError:
+        return False
+    return True
+
+
+# --- withdrawals ---------------------------------------------------------------------------------
+
+def record_withdrawal(db: Db, participant_id: str, cohort_id: str, reason: str) -> None:
+    """Remember that a participant left a cohort (their later invitations there are not made)."""
+    doc = {"participant_id": participant_id, "cohort_id": cohort_id, "reason": reason, "at": stamp()}
+    db[WITHDRAWALS].replace_one({"_id": f"{participant_id}:{cohort_id}"}, doc, upsert=True)
+
+
+def withdrawn_from(db: Db, cohort_id: str) -> set[str]:
+    """The participants who withdrew from the cohort."""
+    return {doc["participant_id"] for doc in db[WITHDRAWALS].find({"cohort_id": cohort_id})}
