@@ -25,8 +25,9 @@ from pathlib import Path
 import pymongo
 import pytest
 
-from services.cli.infra import EmbeddedMongo, MailSink, ensure_rabbitmq, free_port, rabbitmq_vhost
+from services.cli.infra import MailSink, ensure_rabbitmq, free_port, rabbitmq_vhost
 from services.common.tenancy import TenantRegistry
+from tests.support.servers import mongo_for_tests
 
 
 @pytest.fixture(scope="session")
@@ -43,12 +44,8 @@ def amqp_uri() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """URI of the MongoDB the tests use: MONGO_URI, or an nx-27017 started for this session."""
-    if os.environ.get("MONGO_URI"):
-        yield os.environ["MONGO_URI"]
-        return
-    root = tmp_path_factory.mktemp("mongo")
-    with EmbeddedMongo(free_port(), root / "data", root / "log") as mongo:
-        yield mongo.uri
+    with mongo_for_tests(tmp_path_factory.mktemp("mongo")) as uri:
+        yield uri
 
 
 @pytest.fixture(scope="session")
@@ -78,11 +75,22 @@ def service_env(monkeypatch: pytest.MonkeyPatch, mongo_uri: str) -> pytest.Monke
     return monkeypatch
 
 
-@pytest.fixture
-def tenant(mongo_client: pymongo.MongoClient) -> dict:
-    """A fresh tenant with one key per role: {"id", "admin", "staff", "analyst"}."""
-    registry = TenantRegistry(mongo_client)
-    tenant_id = f"t{secrets.token_hex(5)}"
-    registry.create_tenant(tenant_id, name=f"Council {tenant_id}", city="Ottawa")
+def make_tenant(client: pymongo.MongoClient, prefix: str, city: str) -> dict:
+    """Register a council with a unique id and one key per role: {"id", "admin", "staff", "analyst"}."""
+    registry = TenantRegistry(client)
+    tenant_id = f"{prefix}{secrets.token_hex(5)}"
+    registry.create_tenant(tenant_id, name=f"Council {tenant_id}", city=city)
     keys = {role: registry.create_key(tenant_id, role)[1] for role in ("admin", "staff", "analyst")}
     return {"id": tenant_id, **keys}
+
+
+@pytest.fixture
+def tenant(mongo_client: pymongo.MongoClient) -> dict:
+    """A fresh council: {"id", "admin", "staff", "analyst"}."""
+    return make_tenant(mongo_client, "t", "Ottawa")
+
+
+@pytest.fixture
+def other_council(mongo_client: pymongo.MongoClient) -> dict:
+    """A second council: its ids must be invisible to the first, and the reverse."""
+    return make_tenant(mongo_client, "o", "Halifax")

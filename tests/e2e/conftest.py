@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from services.cli.infra import EmbeddedMongo, MailSink, ServiceProcesses, free_port
+from services.cli.infra import MailSink, ServiceProcesses, free_port
 from tests.support.http import Api
+from tests.support.servers import mongo_for_tests
 
 SERVICES = ("intake", "surveys", "reporting", "notifications")
 
@@ -26,12 +27,8 @@ def e2e_mail(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MailSink]:
 def e2e_mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A MongoDB of the module's own (or MONGO_URI): the services' timers and relays visit every
     registered tenant, and the rest of the suite registers hundreds."""
-    if os.environ.get("MONGO_URI"):
-        yield os.environ["MONGO_URI"]
-        return
-    root = tmp_path_factory.mktemp("e2e-mongo")
-    with EmbeddedMongo(free_port(), root / "data", root / "log") as mongo:
-        yield mongo.uri
+    with mongo_for_tests(tmp_path_factory.mktemp("e2e-mongo")) as uri:
+        yield uri
 
 
 @pytest.fixture(scope="module")

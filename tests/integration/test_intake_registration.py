@@ -10,10 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from services.common.tenancy import TenantRegistry, database_name
-from services.intake.service import IntakeService
+from services.common.tenancy import database_name
 from tests.support.http import Api
-from tests.support.nameko import start_service
 
 INVALID = {"error": "VALIDATION_ERROR", "message": "the request is not valid"}
 MISSING = ["Missing data for required field."]
@@ -28,18 +26,6 @@ def participant_body(**changes) -> dict:
             **changes}
 
 
-@pytest.fixture
-def intake(service_env, container_factory, amqp_uri, tenant) -> Api:
-    return Api(start_service(container_factory, IntakeService, amqp_uri), tenant["staff"])
-
-
-@pytest.fixture
-def other_council(mongo_client) -> dict:
-    """A second council with a staff key: its ids must be invisible to the first, and the reverse."""
-    registry = TenantRegistry(mongo_client)
-    tenant_id = f"o{secrets.token_hex(5)}"
-    registry.create_tenant(tenant_id, name="Other council", city="Halifax")
-    return {"id": tenant_id, "staff": registry.create_key(tenant_id, "staff")[1]}
 
 
 def nothing_written(mongo_client, tenant_id: str, collection: str) -> bool:

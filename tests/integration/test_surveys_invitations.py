@@ -14,7 +14,6 @@ import pytest
 
 from services.common.clock import now, parse_stamp, stamp
 from services.common.envelope import new_event
-from services.common.tenancy import database_name
 from services.surveys.service import SurveysService
 from tests.support.amqp import publish_event
 from tests.support.http import Api
@@ -22,16 +21,6 @@ from tests.support.nameko import start_service
 from tests.support.waiting import eventually
 
 ENDED_ON = date.today() + timedelta(days=20)  # in the future: due at the start of that day in Toronto
-
-
-@pytest.fixture
-def surveys(service_env, container_factory, amqp_uri, tenant) -> Api:
-    return Api(start_service(container_factory, SurveysService, amqp_uri), tenant["admin"])
-
-
-@pytest.fixture
-def survey_db(mongo_client, tenant):
-    return mongo_client[database_name(tenant["id"], "surveys")]
 
 
 @pytest.fixture

@@ -40,16 +40,6 @@ class ResponseListener(ServiceBase):
 
 
 @pytest.fixture
-def surveys(service_env, container_factory, amqp_uri, tenant) -> Api:
-    return Api(start_service(container_factory, SurveysService, amqp_uri), tenant["admin"])
-
-
-@pytest.fixture
-def survey_db(mongo_client, tenant):
-    return mongo_client[database_name(tenant["id"], "surveys")]
-
-
-@pytest.fixture
 def invite(surveys, amqp_uri, tenant, survey_db):
     """Makes a participant, completes their cohort, runs the due pass: returns (invitation, token)."""
 
