@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from marshmallow import ValidationError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 
 class AlreadyProcessed(Exception):
@@ -64,6 +65,8 @@ def to_api_error(exc: BaseException) -> ApiError:
         return exc
     if isinstance(exc, ValidationError):
         return BadRequest("the request is not valid", fields=_field_messages(exc.messages))
+    if isinstance(exc, RequestEntityTooLarge):
+        return TooLarge("the body is too large")
     return ApiError("internal error")
 
 

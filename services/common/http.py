@@ -52,10 +52,19 @@ def html_response(status: int, html: str) -> Response:
     return Response(html, status=status, mimetype="text/html")
 
 
+def body_bytes(request: Request) -> bytes:
+    """The request body; TooLarge past the entrypoint's limit, even when no length was declared."""
+    data = request.get_data(cache=True)
+    if request.max_content_length is not None and len(data) >= request.max_content_length:
+        raise TooLarge(f"the body is larger than {request.max_content_length - 1} bytes")
+    return data
+
+
 def json_body(request: Request) -> dict:
     """The request's JSON object, or a 400 that says what is wrong with it."""
+    data = body_bytes(request)
     try:
-        body = json.loads(request.get_data(cache=True) or b"null")
+        body = json.loads(data or b"null")
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("the body is not valid JSON", fields={"_schema": ["Invalid JSON."]}) from None
     if not isinstance(body, dict):
@@ -107,6 +116,12 @@ class ApiEntrypoint(HttpRequestHandler):
 
     def _check_size(self, request: Request) -> None:
         limit = self.max_body or self.runtime.settings.max_body_bytes
+        # The declared length is checked now. A chunked body (no length) is read through werkzeug's
+        # limited stream, which stops one byte past the limit so that `body_bytes` can tell.
+        # eventlet's server de-chunks the input, but does not tell werkzeug so.
+        request.max_content_length = limit + 1
+        if request.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            request.environ["wsgi.input_terminated"] = True
         if (request.content_length or 0) > limit:
             raise TooLarge(f"the body is larger than {limit} bytes")
 

@@ -209,3 +209,22 @@ def test_ops_endpoints_answer_without_a_key(producer):
     text = bare.get("/metrics").text
     assert 'iec_entrypoint_calls_total{entrypoint="create",outcome="success",service="kprod"}' in text
     assert "iec_outbox_backlog" in text
+
+
+def test_a_body_over_the_limit_is_413_and_writes_nothing(producer, mongo_client, tenant):
+    huge = {"name": "x" * 10, "size": 1, "padding": "y" * 1_100_000}
+    answer = producer.post("/v1/things", huge)
+    assert answer.status_code == 413
+    assert answer.json()["error"] == "TOO_LARGE"
+    assert mongo_client[database_name(tenant["id"], "kprod")]["things"].count_documents({}) == 0
+
+
+def test_a_chunked_body_over_the_limit_is_413_too(producer):
+    def chunks():
+        yield b'{"name": "x", "size": 1, "padding": "'
+        for _ in range(120):
+            yield b"y" * 10_000
+        yield b'"}'
+
+    answer = producer.post("/v1/things", data=chunks(), headers={"Content-Type": "application/json"})
+    assert answer.status_code == 413, answer.text
