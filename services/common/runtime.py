@@ -9,11 +9,11 @@ import time
 from contextlib import AbstractContextManager, nullcontext
 
 from eventlet.queue import Full, LightQueue
-from eventlet.semaphore import Semaphore
 from nameko.extensions import SharedExtension
 from pymongo import MongoClient
 
 from services.common.config import Settings, load_settings
+from services.common.serial import SerialTransactions, lock_directory
 from services.common.tenancy import ServedTenants, TenantRegistry
 
 _TENANT_CACHE_SECONDS = 2.0
@@ -29,7 +29,7 @@ class Runtime(SharedExtension):
         self._tenants: tuple[float, list[str]] = (0.0, [])
         self._outbox_wakeup: LightQueue = LightQueue(maxsize=1)
         self._ready_indexes: set[str] = set()
-        self._locks: dict[str, Semaphore] = {}
+        self._locks: dict[str, SerialTransactions] = {}
         self._serialize: bool | None = None
 
     def setup(self) -> None:
@@ -88,15 +88,18 @@ class Runtime(SharedExtension):
 
         Against a replica set (MongoDB in production), nothing: the server isolates transactions.
         Against a server that is not one (the embedded nx-27017), concurrent transactions on one
-        database are not isolated (an abort can undo another session's writes), so this process
-        runs them one at a time per database (docs/storage.md).
+        database are not isolated (an abort can undo another session's writes), so they run one
+        at a time per database, across the processes of this machine (``services.common.serial``).
         """
         if self._serialize is None:
             hello = self.client.admin.command("hello")
             self._serialize = "setName" not in hello and hello.get("msg") != "isdbgrid"
         if not self._serialize:
             return nullcontext()
-        return self._locks.setdefault(database, Semaphore(1))
+        if database not in self._locks:
+            directory = lock_directory(self.settings.mongo_uri)
+            self._locks[database] = SerialTransactions(directory / f"{database}.lock")
+        return self._locks[database]
 
     def indexes_ready(self, database: str) -> bool:
         """True once ``mark_indexes_ready(database)`` was called in this process."""
