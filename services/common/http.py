@@ -27,8 +27,9 @@ from services.common.errors import (
     error_body,
     to_api_error,
 )
+from services.common.idempotency import IdempotencyRecords, KeyInUse, fingerprint, requested_key
 from services.common.runtime import Runtime
-from services.common.tenancy import TENANT_ID_RE
+from services.common.tenancy import TENANT_ID_RE, database_name
 
 _log = logging.getLogger(__name__)
 STAFF = ("admin", "staff")
@@ -85,13 +86,16 @@ class ApiEntrypoint(HttpRequestHandler):
     ``token_arg`` for public pages whose path token names the tenant."""
 
     runtime = Runtime()
+    records_idempotency_key = True  # TenantStore records the request's Idempotency-Key with its effect
 
     def __init__(self, method: str, url: str, roles: tuple[str, ...] = STAFF, public: bool = False,
-                 token_arg: str | None = None, max_body: int | None = None, **kwargs):
+                 token_arg: str | None = None, max_body: int | None = None, idempotent: bool = True,
+                 **kwargs):
         # A caller's mistake is not the service's error: nameko logs expected exceptions as warnings.
         expected = tuple(kwargs.pop("expected_exceptions", ())) + (ApiError, ValidationError)
         super().__init__(method, url, expected_exceptions=expected, **kwargs)
         self.roles, self.public, self.token_arg, self.max_body = roles, public, token_arg, max_body
+        self.idempotent = idempotent  # False for streamed bodies (a fingerprint would read them whole)
 
     def handle_request(self, request: Request) -> Response:
         request.shallow = False
@@ -100,15 +104,39 @@ class ApiEntrypoint(HttpRequestHandler):
             args, kwargs = self.get_entrypoint_parameters(request)
             context_data = self._context_for(request, kwargs)
             self.check_signature(args, kwargs)
-            done = Event()
-            self.container.spawn_worker(self, args, kwargs, context_data=context_data,
-                                        handle_result=partial(self.handle_result, done))
-            result, exc_info = done.wait()
-            if exc_info is not None:
-                raise exc_info[1]
-            return self.response_from_result(result)
+            key = requested_key(request) if self.idempotent and "tenant_id" in context_data else None
+            if key is None:
+                return self._answer(args, kwargs, context_data)
+            return self._answer_once(request, key, args, kwargs, context_data)
         except Exception as exc:
             return self.response_from_exception(exc)
+
+    def _answer(self, args: tuple, kwargs: dict, context_data: dict) -> Response:
+        done = Event()
+        self.container.spawn_worker(self, args, kwargs, context_data=context_data,
+                                    handle_result=partial(self.handle_result, done))
+        result, exc_info = done.wait()
+        if exc_info is not None:
+            raise exc_info[1]
+        return self.response_from_result(result)
+
+    def _answer_once(self, request: Request, key: str, args: tuple, kwargs: dict,
+                     context_data: dict) -> Response:
+        print_ = fingerprint(request, body_bytes(request))
+        db = self.runtime.client[database_name(context_data["tenant_id"], self.container.service_name)]
+        records = IdempotencyRecords(db)
+        replayed = records.replay(key, print_)
+        if replayed is not None:
+            return replayed
+        context_data = {**context_data, "idempotency_key": key, "idempotency_fingerprint": print_}
+        try:
+            answer = self._answer(args, kwargs, context_data)
+        except KeyInUse:
+            raise  # the key's answer is the other request's to store
+        except Exception as exc:
+            answer = self.response_from_exception(exc)
+        records.remember(key, print_, answer)
+        return answer
 
     def handle_result(self, event, worker_ctx, result, exc_info):
         event.send((result, exc_info))

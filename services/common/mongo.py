@@ -18,6 +18,7 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import CollectionInvalid, DuplicateKeyError
 
+from services.common import idempotency
 from services.common.clock import stamp
 from services.common.envelope import new_event
 from services.common.errors import AlreadyProcessed, Forbidden
@@ -27,6 +28,7 @@ from services.common.tenancy import database_name
 
 PROCESSED = "processed_events"
 KERNEL_INDEXES: dict[str, list[IndexModel]] = {
+    idempotency.COLLECTION: [],
     OUTBOX: [IndexModel([("state", ASCENDING), ("created_at", ASCENDING)])],
     PROCESSED: [],
 }
@@ -70,8 +72,9 @@ class TenantStore:
     """One tenant's database of one service, as a worker sees it."""
 
     def __init__(self, runtime: Runtime, tenant_id: str | None, service: str, event_id: str | None,
-                 indexes: Mapping[str, Sequence[IndexModel]]):
+                 indexes: Mapping[str, Sequence[IndexModel]], idempotency_key: tuple[str, str] | None = None):
         self.tenant_id, self.service, self._event_id = tenant_id, service, event_id
+        self._idempotency_key = idempotency_key
         self._runtime, self._indexes = runtime, {**KERNEL_INDEXES, **indexes}
         self._db: Database | None = None
 
@@ -111,6 +114,7 @@ class TenantStore:
             with self._runtime.client.start_session() as session, session.start_transaction():
                 unit = UnitOfWork(self, session)
                 self._record_event(unit)
+                self._record_idempotency_key(unit)
                 yield unit
         if unit.emitted:
             self._runtime.wake_outbox()
@@ -122,6 +126,11 @@ class TenantStore:
             unit[PROCESSED].insert_one({"_id": self._event_id, "at": stamp()})
         except DuplicateKeyError:
             raise AlreadyProcessed(self._event_id) from None
+
+    def _record_idempotency_key(self, unit: UnitOfWork) -> None:
+        if self._idempotency_key is not None:
+            idempotency.record_applied(unit, *self._idempotency_key)
+            self._idempotency_key = None  # the worker's first transaction carries the effect
 
     def _ensure_collections(self, indexes: Mapping[str, Sequence[IndexModel]]) -> None:
         # Collections are created before any transaction: creating one inside a transaction is
@@ -158,7 +167,10 @@ class TenantDatabase(DependencyProvider):
     def get_dependency(self, worker_ctx) -> TenantStore:
         # Only a worker started by an event records its id: context data also travels with RPC calls
         # that such a worker makes, and the callee must not record the caller's event.
-        records = getattr(worker_ctx.entrypoint, "records_event_id", False)
-        event_id = worker_ctx.context_data.get("event_id") if records else None
-        return TenantStore(self.runtime, worker_ctx.context_data.get("tenant_id"), self.runtime.service_name,
-                           event_id, self.indexes)
+        context, entrypoint = worker_ctx.context_data, worker_ctx.entrypoint
+        event_id = context.get("event_id") if getattr(entrypoint, "records_event_id", False) else None
+        key = None
+        if getattr(entrypoint, "records_idempotency_key", False) and context.get("idempotency_key"):
+            key = (context["idempotency_key"], context["idempotency_fingerprint"])
+        return TenantStore(self.runtime, context.get("tenant_id"), self.runtime.service_name,
+                           event_id, self.indexes, key)

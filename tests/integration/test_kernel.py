@@ -228,3 +228,46 @@ def test_a_chunked_body_over_the_limit_is_413_too(producer):
 
     answer = producer.post("/v1/things", data=chunks(), headers={"Content-Type": "application/json"})
     assert answer.status_code == 413, answer.text
+
+
+def _things(mongo_client, tenant_id):
+    return mongo_client[database_name(tenant_id, "kprod")]["things"].count_documents({})
+
+
+def test_a_retried_write_with_the_same_idempotency_key_takes_effect_once(producer, mongo_client, tenant):
+    key = {"Idempotency-Key": f"k-{secrets.token_hex(6)}"}
+    first = producer.post("/v1/things", {"name": "desk", "size": 4}, headers=key)
+    again = producer.post("/v1/things", {"name": "desk", "size": 4}, headers=key)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert _things(mongo_client, tenant["id"]) == 1
+
+
+def test_an_idempotency_key_reused_for_another_body_is_409(producer, mongo_client, tenant):
+    key = {"Idempotency-Key": f"k-{secrets.token_hex(6)}"}
+    assert producer.post("/v1/things", {"name": "desk", "size": 4}, headers=key).status_code == 201
+    other = producer.post("/v1/things", {"name": "lamp", "size": 1}, headers=key)
+    assert other.status_code == 409
+    assert other.json()["error"] == "CONFLICT"
+    assert _things(mongo_client, tenant["id"]) == 1
+
+
+def test_concurrent_requests_with_one_idempotency_key_apply_once(producer, mongo_client, tenant):
+    import concurrent.futures
+
+    key = {"Idempotency-Key": f"k-{secrets.token_hex(6)}"}
+    def post(_):
+        return producer.post("/v1/things", {"name": "bed", "size": 2}, headers=key)
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(post, range(4)))
+    assert sorted({a.status_code for a in answers}) in ([201], [201, 409])
+    assert _things(mongo_client, tenant["id"]) == 1
+    assert len({a.json()["id"] for a in answers if a.status_code == 201}) == 1
+
+
+def test_a_write_without_an_idempotency_key_is_not_deduplicated(producer, mongo_client, tenant):
+    producer.post("/v1/things", {"name": "desk", "size": 4})
+    producer.post("/v1/things", {"name": "desk", "size": 4})
+    assert _things(mongo_client, tenant["id"]) == 2
