@@ -59,11 +59,16 @@ class UnitOfWork:
             raise LookupError(f"collection {name!r} is not declared in TenantDatabase(indexes=...)")
         return SessionCollection(self._store.db[name], self.session)
 
-    def emit(self, event_type: str, data: dict, *, subject: str | None = None, version: int = 1) -> dict:
-        """Write an event to the outbox; the relay publishes it once the transaction commits."""
+    def emit(self, event_type: str, data: dict, *, subject: str | None = None, version: int = 1,
+             public: bool = False) -> dict:
+        """Write an event to the outbox; the relay publishes it once the transaction commits.
+
+        ``public`` events are outcome events for other systems, published on ``iec.outcomes``
+        with the routing key ``<tenant>.<type>``.
+        """
         event = new_event(self._store.service, event_type, self._store.tenant_id, data,
                           subject=subject, version=version)
-        self[OUTBOX].insert_one(outbox_entry(event))
+        self[OUTBOX].insert_one(outbox_entry(event, public=public))
         self.emitted.append(event)
         return event
 

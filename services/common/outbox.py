@@ -16,6 +16,7 @@ import logging
 import uuid
 
 import eventlet
+from kombu import Exchange
 from nameko.amqp.publish import Publisher, UndeliverableMessage
 from nameko.extensions import SharedExtension
 from nameko.standalone.events import get_event_exchange
@@ -36,10 +37,25 @@ UNROUTED_RETRY_SECONDS = 2.0
 PENDING, PUBLISHED, UNROUTED = "pending", "published", "unrouted"
 
 
-def outbox_entry(event: dict) -> dict:
-    """The outbox document for an event about to be committed with its cause."""
+# The public stream for other systems (DESIGN.md, Events): routing key `<tenant>.<type>`. Having no
+# subscriber bound is normal there, so its messages are not `mandatory` (confirms still apply).
+OUTCOMES = Exchange("iec.outcomes", type="topic", durable=True)
+
+
+def outbox_entry(event: dict, public: bool = False) -> dict:
+    """The outbox document for an event about to be committed with its cause.
+
+    ``public`` events go to ``iec.outcomes`` instead of the service's own exchange.
+    """
     return {"_id": event["id"], "event": event, "type": event["type"], "state": PENDING,
-            "created_at": stamp(), "claim_expires_at": EPOCH, "attempts": 0}
+            "created_at": stamp(), "claim_expires_at": EPOCH, "attempts": 0, "public": public}
+
+
+def destination(entry: dict, tenant_id: str, own: Exchange) -> tuple[Exchange, str, bool]:
+    """Where an entry is published: (exchange, routing key, mandatory)."""
+    if entry.get("public"):
+        return OUTCOMES, f"{tenant_id}.{entry['type']}", False
+    return own, entry["type"], True
 
 
 class OutboxRelay(SharedExtension):
@@ -55,8 +71,7 @@ class OutboxRelay(SharedExtension):
 
     def setup(self) -> None:
         self.exchange = get_event_exchange(self.container.service_name, self.container.config)
-        self.publisher = Publisher(self.runtime.amqp_uri, use_confirms=True, mandatory=True,
-                                   serializer="json", declare=[self.exchange])
+        self.publisher = Publisher(self.runtime.amqp_uri, use_confirms=True, serializer="json")
 
     def start(self) -> None:
         self._running = True
@@ -114,10 +129,11 @@ class OutboxRelay(SharedExtension):
 
     def _publish(self, db: Database, tenant_id: str, entry: dict) -> int:
         event = entry["event"]
+        exchange, routing_key, mandatory = destination(entry, tenant_id, self.exchange)
+        headers = {"nameko.tenant_id": tenant_id, "nameko.event_id": event["id"]}
         try:
-            self.publisher.publish(
-                event, exchange=self.exchange, routing_key=event["type"], message_id=event["id"],
-                headers={"nameko.tenant_id": tenant_id, "nameko.event_id": event["id"]})
+            self.publisher.publish(event, exchange=exchange, routing_key=routing_key, mandatory=mandatory,
+                                   declare=[exchange], message_id=event["id"], headers=headers)
         except UndeliverableMessage:
             return self._unrouted(db, entry)
         db[OUTBOX].update_one({"_id": entry["_id"]}, {"$set": {"state": PUBLISHED, "published_at": stamp()}})

@@ -271,3 +271,31 @@ def test_a_write_without_an_idempotency_key_is_not_deduplicated(producer, mongo_
     producer.post("/v1/things", {"name": "desk", "size": 4})
     producer.post("/v1/things", {"name": "desk", "size": 4})
     assert _things(mongo_client, tenant["id"]) == 2
+
+
+class OutcomeProducer(ServiceBase):
+    name = "kout"
+    db = TenantDatabase(indexes={})
+
+    @api("POST", "/v1/outcomes")
+    def publish(self, request):
+        with self.db.transaction() as tx:
+            tx.emit("indicator.updated", json_body(request), public=True)
+        return 201, {}
+
+
+def test_a_public_event_goes_to_iec_outcomes_under_the_tenant_routing_key(
+        service_env, container_factory, amqp_uri, tenant):
+    from kombu import Connection, Queue
+
+    from services.common.outbox import OUTCOMES
+
+    api_ = Api(start_service(container_factory, OutcomeProducer, amqp_uri), tenant["staff"])
+    with Connection(amqp_uri) as conn:
+        queue = Queue(f"sub-{secrets.token_hex(4)}", exchange=OUTCOMES, routing_key=f"{tenant['id']}.#",
+                      exclusive=True)
+        queue.bind(conn.channel()).declare()
+        assert api_.post("/v1/outcomes", {"indicator_id": "I2"}).status_code == 201
+        message = eventually(lambda: queue.bind(conn.channel()).get(no_ack=True), what="the outcome event")
+    assert message.delivery_info["routing_key"] == f"{tenant['id']}.indicator.updated"
+    assert message.payload["tenantid"] == tenant["id"] and message.payload["data"] == {"indicator_id": "I2"}
