@@ -37,9 +37,27 @@ def tenant_create(args: argparse.Namespace) -> int:
 
 
 def key_create(args: argparse.Namespace) -> int:
-    """Make an API key and print it once."""
-    key_id, key = _registry().create_key(args.tenant_id, args.role)
-    print(f"key id: {key_id}\nrole:   {args.role}\nkey:    {key}\n(shown once: store it now)")
+    """Make an API key (a council's, with a role; or a funder's) and print it once."""
+    if args.funder and (args.tenant_id or args.role):
+        print("give either <tenant> --role <role>, or --funder <name>", file=sys.stderr)
+        return 2
+    if args.funder:
+        key_id, key = _registry().create_funder_key(args.funder)
+        role = f"funder ({args.funder})"
+    elif args.tenant_id and args.role:
+        key_id, key = _registry().create_key(args.tenant_id, args.role)
+        role = args.role
+    else:
+        print("give <tenant> --role <role>, or --funder <name>", file=sys.stderr)
+        return 2
+    print(f"key id: {key_id}\nrole:   {role}\nkey:    {key}\n(shown once: store it now)")
+    return 0
+
+
+def funder_grant(args: argparse.Namespace) -> int:
+    """Let a funder see a council's aggregate figures."""
+    granted = _registry().grant_funder(args.tenant_id, args.funder)
+    print(f"{args.funder} {'may now see' if granted else 'could already see'} {args.tenant_id}'s aggregates")
     return 0
 
 
@@ -91,13 +109,20 @@ def build_parser() -> argparse.ArgumentParser:
     create.set_defaults(func=tenant_create)
 
     key = commands.add_parser("key", help="API keys").add_subparsers(dest="action", required=True)
-    make = key.add_parser("create", help="make a key (printed once)")
-    make.add_argument("tenant_id")
-    make.add_argument("--role", required=True, choices=ROLES)
+    make = key.add_parser("create", help="make a key (printed once): <tenant> --role, or --funder")
+    make.add_argument("tenant_id", nargs="?")
+    make.add_argument("--role", choices=ROLES)
+    make.add_argument("--funder", help="a funder's key: aggregates over the councils that granted it")
     make.set_defaults(func=key_create)
     revoke = key.add_parser("revoke", help="revoke a key")
     revoke.add_argument("key_id")
     revoke.set_defaults(func=key_revoke)
+
+    funder = commands.add_parser("funder", help="funders").add_subparsers(dest="action", required=True)
+    grant = funder.add_parser("grant", help="let a funder see a council's aggregates")
+    grant.add_argument("tenant_id")
+    grant.add_argument("--funder", required=True)
+    grant.set_defaults(func=funder_grant)
 
     dlq = commands.add_parser("dlq", help="dead letters").add_subparsers(dest="action", required=True)
     listing = dlq.add_parser("list", help="show dead letters")

@@ -166,6 +166,8 @@ class ApiEntrypoint(HttpRequestHandler):
             raise Unauthenticated("a valid API key is required (Authorization: Bearer <key>)")
         if principal.role not in self.roles:
             raise Forbidden(f"the {principal.role} role may not do this")
+        if principal.funder is not None:
+            return {"role": principal.role, "key_id": principal.key_id, "funder": principal.funder}
         if not self.runtime.served.serves(principal.tenant_id):
             raise Forbidden("this instance does not serve your council")
         return {"tenant_id": principal.tenant_id, "role": principal.role, "key_id": principal.key_id}

@@ -179,3 +179,26 @@ class TenantDatabase(DependencyProvider):
             key = (context["idempotency_key"], context["idempotency_fingerprint"])
         return TenantStore(self.runtime, context.get("tenant_id"), self.runtime.service_name,
                            event_id, self.indexes, key)
+
+
+class FunderDatabases(DependencyProvider):
+    """For a funder's worker: this service's databases of the tenants that granted the funder.
+
+    The only way to read several tenants at once, and only for a funder's key, whose answers must be
+    aggregates with small cells suppressed (INDICATORS.md): ``self.funder_dbs(requested)`` gives
+    {tenant id: Database} for the granted (and served) tenants among ``requested`` (all if None).
+    """
+
+    runtime = Runtime()
+
+    def get_dependency(self, worker_ctx):
+        funder = worker_ctx.context_data.get("funder")
+
+        def databases(requested: Sequence[str] | None = None) -> dict[str, Database]:
+            if funder is None:
+                raise Forbidden("only a funder's key reads several councils")
+            granted = self.runtime.served.filter(self.runtime.registry.funder_tenants(funder))
+            chosen = [t for t in granted if requested is None or t in requested]
+            return {t: self.runtime.client[database_name(t, self.runtime.service_name)] for t in chosen}
+
+        return databases

@@ -21,6 +21,8 @@ PLATFORM_DB = "iec_platform"
 TENANT_ID_RE = re.compile(r"^[a-z][a-z0-9-]{1,30}$")
 SERVICE_RE = re.compile(r"^[a-z]+$")
 ROLES = ("admin", "staff", "analyst")
+FUNDER = "funder"
+FUNDER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._&'-]{1,79}$")
 _KEY_RE = re.compile(r"^iec_([0-9a-f]{16})\.([A-Za-z0-9_-]{43})$")
 
 
@@ -34,11 +36,16 @@ class UnknownTenant(Exception):
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: resolved from an API key, never from the request body or path."""
+    """Who is calling: resolved from an API key, never from the request body or path.
 
-    tenant_id: str
+    A funder's key belongs to no tenant (``tenant_id`` is None) but to a funder, who sees the
+    tenants that granted it, in aggregate only.
+    """
+
+    tenant_id: str | None
     role: str
     key_id: str
+    funder: str | None = None
 
 
 def check_tenant_id(tenant_id: str) -> str:
@@ -46,6 +53,13 @@ def check_tenant_id(tenant_id: str) -> str:
     if not isinstance(tenant_id, str) or not TENANT_ID_RE.match(tenant_id):
         raise ValueError(f"tenant id must match {TENANT_ID_RE.pattern}: {tenant_id!r}")
     return tenant_id
+
+
+def check_funder(funder: str) -> str:
+    """Return ``funder`` if it is a valid funder name, else raise ValueError."""
+    if not isinstance(funder, str) or not FUNDER_RE.match(funder):
+        raise ValueError(f"a funder name is 2-80 letters, digits, spaces or ._&'-: {funder!r}")
+    return funder
 
 
 def database_name(tenant_id: str, service: str) -> str:
@@ -124,6 +138,31 @@ class TenantRegistry:
                                       "revoked_at": None})
         return key_id, f"iec_{key_id}.{secret}"
 
+    def create_funder_key(self, funder: str) -> tuple[str, str]:
+        """Make a key for a funder (role ``funder``, no tenant); returns (key id, the key)."""
+        check_funder(funder)
+        key_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
+        self._db.api_keys.insert_one({"_id": key_id, "tenant_id": "", "funder": funder, "role": FUNDER,
+                                      "secret_sha256": _hash_secret(secret), "created_at": _now(),
+                                      "revoked_at": None})
+        return key_id, f"iec_{key_id}.{secret}"
+
+    def grant_funder(self, tenant_id: str, funder: str) -> bool:
+        """Let ``funder`` see ``tenant_id``'s aggregates; False if it was granted already."""
+        check_funder(funder)
+        if self.get_tenant(tenant_id) is None:
+            raise UnknownTenant(tenant_id)
+        try:
+            self._db.funder_grants.insert_one({"_id": f"{tenant_id}:{funder}", "tenant_id": tenant_id,
+                                               "funder": funder, "granted_at": _now()})
+        except DuplicateKeyError:
+            return False
+        return True
+
+    def funder_tenants(self, funder: str) -> list[str]:
+        """The tenants that granted ``funder``, sorted."""
+        return sorted(doc["tenant_id"] for doc in self._db.funder_grants.find({"funder": funder}))
+
     def revoke_key(self, key_id: str) -> bool:
         """Revoke a key; True if it existed and was active."""
         result = self._db.api_keys.update_one({"_id": key_id, "revoked_at": None},
@@ -141,4 +180,6 @@ class TenantRegistry:
             return None
         if not hmac.compare_digest(doc["secret_sha256"], _hash_secret(secret)):
             return None
+        if doc["role"] == FUNDER:
+            return Principal(tenant_id=None, role=FUNDER, key_id=key_id, funder=doc["funder"])
         return Principal(tenant_id=doc["tenant_id"], role=doc["role"], key_id=key_id)

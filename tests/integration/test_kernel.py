@@ -15,7 +15,7 @@ from services.common.envelope import new_event
 from services.common.errors import NotFound
 from services.common.events import event_handler
 from services.common.http import READERS, api, json_body
-from services.common.mongo import TenantDatabase
+from services.common.mongo import FunderDatabases, TenantDatabase
 from services.common.ops import ServiceBase
 from services.common.outbox import outbox_entry
 from services.common.tenancy import TenantRegistry, database_name
@@ -299,3 +299,32 @@ def test_a_public_event_goes_to_iec_outcomes_under_the_tenant_routing_key(
         message = eventually(lambda: queue.bind(conn.channel()).get(no_ack=True), what="the outcome event")
     assert message.delivery_info["routing_key"] == f"{tenant['id']}.indicator.updated"
     assert message.payload["tenantid"] == tenant["id"] and message.payload["data"] == {"indicator_id": "I2"}
+
+
+class FunderReader(ServiceBase):
+    name = "kprod"  # reads kprod's databases, as reporting's funder view reads reporting's
+    funder_dbs = FunderDatabases()
+
+    @api("GET", "/v1/funder/things", roles=("funder",))
+    def count(self, request):
+        requested = request.args.get("tenants")
+        dbs = self.funder_dbs(requested.split(",") if requested else None)
+        things = sum(db["things"].count_documents({}) for db in dbs.values())
+        return 200, {"tenants": sorted(dbs), "things": things}
+
+
+def test_a_funder_reads_only_the_councils_that_granted_it(
+        service_env, container_factory, amqp_uri, producer, tenant, other_council, mongo_client):
+    registry = TenantRegistry(mongo_client)
+    funder = f"Fund {secrets.token_hex(3)}"
+    _, funder_key = registry.create_funder_key(funder)
+    registry.grant_funder(tenant["id"], funder)
+    producer.post("/v1/things", {"name": "a", "size": 1})
+    producer.with_key(other_council["staff"]).post("/v1/things", {"name": "b", "size": 1})
+    reader = Api(start_service(container_factory, FunderReader, amqp_uri), funder_key)
+
+    assert reader.get("/v1/funder/things").json() == {"tenants": [tenant["id"]], "things": 1}
+    asked = reader.get("/v1/funder/things", params={"tenants": other_council["id"]}).json()
+    assert asked == {"tenants": [], "things": 0}
+    assert reader.with_key(tenant["staff"]).get("/v1/funder/things").status_code == 403
+    assert producer.with_key(funder_key).get("/v1/things/x").status_code == 403
