@@ -17,6 +17,7 @@ eventlet.monkey_patch()
 
 # ruff: noqa: E402
 
+import base64
 import os
 import secrets
 from collections.abc import Iterator
@@ -63,6 +64,10 @@ def mail_sink(tmp_path: Path) -> Iterator[MailSink]:
         yield sink
 
 
+# One master key per test session: intake seals each council's keys with it (services/intake/keys.py).
+TEST_MASTER_KEY = base64.b64encode(secrets.token_bytes(32)).decode()
+
+
 @pytest.fixture
 def service_env(monkeypatch: pytest.MonkeyPatch, mongo_uri: str) -> pytest.MonkeyPatch:
     """The environment an in-process service reads its settings from, tuned for fast tests."""
@@ -72,6 +77,7 @@ def service_env(monkeypatch: pytest.MonkeyPatch, mongo_uri: str) -> pytest.Monke
     monkeypatch.setenv("EVENT_DELIVERY_LIMIT", "3")
     monkeypatch.setenv("EVENT_RETRY_DELAY_SECONDS", "0.01")
     monkeypatch.setenv("SCHEDULER_INTERVAL_SECONDS", "3600")  # tests run due passes themselves
+    monkeypatch.setenv("IEC_MASTER_KEY", TEST_MASTER_KEY)
     return monkeypatch
 
 

@@ -7,6 +7,7 @@ var/log/. Everything started here is stopped again, in reverse order, on SIGINT 
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import signal
@@ -31,6 +32,7 @@ from services.common.config import DEFAULT_AMQP_URI
 from services.common.tenancy import TenantExists, TenantRegistry
 
 VAR = PROJECT_ROOT / "var"
+MASTER_KEY_FILE = VAR / "master.key"
 MONGO_PORT = 27017
 SMTP_HOST, SMTP_PORT = "127.0.0.1", 1025
 DEMO_TENANT = "demo"
@@ -94,9 +96,22 @@ def _start_mongo(started: contextlib.ExitStack) -> str:
     return mongo.uri
 
 
+def _master_key() -> str:
+    """IEC_MASTER_KEY, else the local stack's own, made once under var/ (var/mongo is sealed with it)."""
+    if os.environ.get("IEC_MASTER_KEY"):
+        return os.environ["IEC_MASTER_KEY"]
+    VAR.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        fd = os.open(MASTER_KEY_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(base64.b64encode(os.urandom(32)).decode() + "\n")
+    return MASTER_KEY_FILE.read_text().strip()
+
+
 def _service_env(mongo_uri: str) -> dict[str, str]:
     """What every service is configured with (their config.yaml reads these)."""
     return {
+        "IEC_MASTER_KEY": _master_key(),
         "AMQP_URI": os.environ.get("AMQP_URI", DEFAULT_AMQP_URI),
         "MONGO_URI": mongo_uri,
         "SMTP_HOST": SMTP_HOST,

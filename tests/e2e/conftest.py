@@ -1,6 +1,7 @@
 """The four services as separate `nameko run` processes, on the test session's broker and Mongo."""
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 import sys
@@ -39,7 +40,8 @@ def stack(amqp_uri: str, e2e_mongo_uri: str, e2e_mail: MailSink,
     env = {"AMQP_URI": amqp_uri, "MONGO_URI": e2e_mongo_uri, "SERVED_TENANTS": "*",
            "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(e2e_mail.port),
            "PUBLIC_BASE_URL": f"http://127.0.0.1:{ports['surveys']}",
-           "SCHEDULER_INTERVAL_SECONDS": "1", "OUTBOX_POLL_SECONDS": "0.1"}
+           "SCHEDULER_INTERVAL_SECONDS": "1", "OUTBOX_POLL_SECONDS": "0.1",
+           "IEC_MASTER_KEY": base64.b64encode(os.urandom(32)).decode()}
     processes = ServiceProcesses(tmp_path_factory.mktemp("logs"))
     processes.start(env, ports)
     try:
