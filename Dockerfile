@@ -1,5 +1,7 @@
 # One image for the four services; the command picks the service:
 #   python -m nameko run --config services/<svc>/config.yaml services.<svc>.service
+# the same command the tests start each service with (tests/ops/test_compose.py compares them).
+# The base image is pinned to a patch release of Python and of Debian (bookworm).
 
 # --- build: resolve and build every wheel, install them into a virtualenv ---
 FROM python:3.11.7-slim-bookworm AS build
@@ -45,5 +47,10 @@ USER 10001:10001
 # `nameko run` shuts down promptly on SIGINT; under eventlet a SIGTERM can wait for the hub to wake.
 STOPSIGNAL SIGINT
 EXPOSE 8001 8002 8003 8004
+
+# Healthy once /ready answers 200 (RabbitMQ and MongoDB reachable) on the port the service listens
+# on (WEB_SERVER_ADDRESS); slim has no curl, the interpreter does the request.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=6 \
+  CMD ["python", "-c", "import os, urllib.request; port = os.environ.get('WEB_SERVER_ADDRESS', ':8001').rsplit(':', 1)[1]; urllib.request.urlopen(f'http://127.0.0.1:{port}/ready', timeout=4)"]
 
 CMD ["python", "-m", "nameko", "run", "--config", "services/intake/config.yaml", "services.intake.service"]

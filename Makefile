@@ -6,7 +6,7 @@ VENV := .venv
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: setup run test lint clean
+.PHONY: setup tools run test lint clean
 
 setup: $(STAMP)
 
@@ -18,10 +18,14 @@ $(STAMP): pyproject.toml constraints.txt | $(VENV)/bin/python
 	$(VENV)/bin/pip install -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
+# The ops tier's tools (promtool, prometheus, docker-compose, kubectl); installs only what is missing.
+tools:
+	@bash deploy/install-tools.sh
+
 run: setup
 	$(VENV)/bin/iec stack
 
-test: setup
+test: setup tools
 	$(VENV)/bin/python -m pytest $(ARGS)
 
 lint: setup

@@ -27,7 +27,7 @@ from nameko.standalone.events import get_event_exchange
 from services.common import deadletter
 from services.common.envelope import parse_event
 from services.common.errors import AlreadyProcessed
-from services.common.metrics import EVENTS_CONSUMED
+from services.common.metrics import DEAD_LETTERS, EVENTS_CONSUMED
 from services.common.runtime import Runtime
 
 _log = logging.getLogger(__name__)
@@ -122,6 +122,7 @@ class ReliableEventHandler(EventHandler):
             self.queue_consumer.requeue_message(message)
             return
         self._count(outcome)
+        DEAD_LETTERS.labels(self.container.service_name, self.event_type, outcome).inc()
         self.queue_consumer.ack_message(message)
 
     def _count(self, outcome: str) -> None:

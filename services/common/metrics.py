@@ -1,6 +1,9 @@
 """Prometheus metrics shared by every service: the same names everywhere, bounded labels.
 
-Labels are service, entrypoint, event_type, outcome and tenant: never a person or an id.
+Labels are service, entrypoint, event_type, outcome, tenant and channel: never a person or an id.
+Names follow Prometheus conventions (base units, ``_total`` counters, ``_seconds``); every name is
+checked by ``promtool check metrics`` in tests/ops. The alert rules and the dashboard that use them
+are in deploy/prometheus and deploy/grafana.
 """
 from __future__ import annotations
 
@@ -8,9 +11,12 @@ import time
 from importlib.metadata import PackageNotFoundError, version
 
 from nameko.extensions import DependencyProvider
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
 
 from services.common.errors import AlreadyProcessed, ApiError
+
+# The ``*_created`` series double what Prometheus stores and nothing here reads them.
+disable_created_metrics()
 
 ENTRYPOINT_CALLS = Counter(
     "iec_entrypoint_calls_total", "Entrypoint calls by outcome (success, client_error, error, duplicate).",
@@ -28,10 +34,27 @@ EVENTS_CONSUMED = Counter(
     "iec_events_consumed_total",
     "Events received by handlers by outcome (processed, duplicate, retried, dead_lettered, rejected).",
     ["service", "event_type", "outcome"])
+DEAD_LETTERS = Counter(
+    "iec_dead_letters_total",
+    "Events this service sent to the dead-letter queue (dead_lettered: failed every attempt; "
+    "rejected: malformed or for a tenant this instance does not serve).",
+    ["service", "event_type", "outcome"])
 OUTBOX_BACKLOG = Gauge(
     "iec_outbox_backlog", "Outbox entries committed but not yet published.", ["service", "tenant"])
 OUTBOX_OLDEST_AGE = Gauge(
     "iec_outbox_oldest_age_seconds", "Age of the oldest unpublished outbox entry.", ["service", "tenant"])
+SCHEDULER_LAG = Gauge(
+    "iec_scheduler_lag_seconds",
+    "Upper bound on the age of the oldest due work not yet processed: time since the last complete "
+    "due-work pass for the tenant began (everything due before that instant was processed).",
+    ["service", "entrypoint", "tenant"])
+SCHEDULER_INTERVAL = Gauge(
+    "iec_scheduler_interval_seconds", "How often the due-work pass runs (SCHEDULER_INTERVAL_SECONDS).",
+    ["service", "entrypoint"])
+NOTIFICATIONS = Counter(
+    "iec_notifications_total",
+    "Notifications by channel and final outcome (sent, failed, skipped, uncertain).",
+    ["service", "channel", "outcome"])
 BUILD_INFO = Gauge("iec_build_info", "Build information; always 1.", ["service", "version"])
 
 
@@ -76,3 +99,32 @@ class EntrypointMetrics(DependencyProvider):
         ENTRYPOINT_CALLS.labels(service, entrypoint, outcome_of(exc_info[1] if exc_info else None)).inc()
         if started is not None:
             ENTRYPOINT_DURATION.labels(service, entrypoint).observe(time.perf_counter() - started)
+
+
+class SchedulerLag:
+    """Keeps ``iec_scheduler_lag_seconds`` of one timer entrypoint, per tenant.
+
+    A pass processes everything due as of the instant it began, so the oldest item still waiting
+    became due after the start of the last pass that completed: its age is at most ``now - that
+    start``. The gauge is computed at scrape time, so it keeps growing while passes fail or hang.
+    """
+
+    def __init__(self, service: str, entrypoint: str, interval: float) -> None:
+        self._labels = (service, entrypoint)
+        self._covered_until: dict[str, float] = {}
+        SCHEDULER_INTERVAL.labels(service, entrypoint).set(interval)
+
+    def pass_started(self, tenant_id: str) -> float:
+        """Note that a pass for ``tenant_id`` begins; returns its start, for ``pass_completed``."""
+        started = time.time()
+        if tenant_id not in self._covered_until:
+            # A tenant first seen now has nothing older than this pass that we could know of.
+            self._covered_until[tenant_id] = started
+            covered = self._covered_until
+            SCHEDULER_LAG.labels(*self._labels, tenant_id).set_function(
+                lambda: max(0.0, time.time() - covered[tenant_id]))
+        return started
+
+    def pass_completed(self, tenant_id: str, started: float) -> None:
+        """A pass that began at ``started`` finished without error: all due before then is done."""
+        self._covered_until[tenant_id] = max(self._covered_until.get(tenant_id, 0.0), started)

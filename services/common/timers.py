@@ -12,6 +12,7 @@ import eventlet
 from eventlet.event import Event
 from nameko.extensions import Entrypoint
 
+from services.common.metrics import SchedulerLag
 from services.common.runtime import Runtime
 
 _log = logging.getLogger(__name__)
@@ -29,6 +30,8 @@ class TenantTimer(Entrypoint):
 
     def start(self) -> None:
         self._running = True
+        self._lag = SchedulerLag(self.container.service_name, self.method_name,
+                                 self.runtime.settings.scheduler_interval_seconds)
         self._thread = self.container.spawn_managed_thread(self._run, identifier="tenant-timer")
 
     def stop(self) -> None:
@@ -54,8 +57,11 @@ class TenantTimer(Entrypoint):
 
     def _tick(self, tenant_id: str) -> None:
         done = Event()
+        started = self._lag.pass_started(tenant_id)
 
         def finished(_worker_ctx, result, exc_info):
+            if exc_info is None:
+                self._lag.pass_completed(tenant_id, started)
             done.send()
             return result, exc_info
 
