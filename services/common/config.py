@@ -34,6 +34,7 @@ class _EnvSchema(Schema):
     PUBLIC_BASE_URL = fields.Url(load_default="http://127.0.0.1:8002", require_tld=False)
     SCHEDULER_INTERVAL_SECONDS = fields.Float(load_default=60.0, validate=validate.Range(min=0.1))
     OUTBOX_POLL_SECONDS = fields.Float(load_default=0.5, validate=validate.Range(min=0.01))
+    OUTBOX_SWEEP_SECONDS = fields.Float(load_default=5.0, validate=validate.Range(min=0.1))
     EVENT_DELIVERY_LIMIT = fields.Integer(load_default=5, validate=validate.Range(1, 19))
     EVENT_RETRY_DELAY_SECONDS = fields.Float(load_default=0.2, validate=validate.Range(min=0))
     MAX_BODY_BYTES = fields.Integer(load_default=1_048_576, validate=validate.Range(min=1024))
@@ -54,6 +55,7 @@ class Settings:
     public_base_url: str
     scheduler_interval_seconds: float
     outbox_poll_seconds: float
+    outbox_sweep_seconds: float
     event_delivery_limit: int
     event_retry_delay_seconds: float
     max_body_bytes: int

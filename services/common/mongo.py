@@ -122,7 +122,7 @@ class TenantStore:
                 self._record_idempotency_key(unit)
                 yield unit
         if unit.emitted:
-            self._runtime.wake_outbox()
+            self._runtime.wake_outbox(self.tenant_id)
 
     def _record_event(self, unit: UnitOfWork) -> None:
         if not self._event_id:

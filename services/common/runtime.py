@@ -29,6 +29,7 @@ class Runtime(SharedExtension):
         self._tenants: tuple[float, list[str]] = (0.0, [])
         self._outbox_wakeup: LightQueue = LightQueue(maxsize=1)
         self._ready_indexes: set[str] = set()
+        self._dirty_tenants: set[str] = set()
         self._locks: dict[str, SerialTransactions] = {}
         self._serialize: bool | None = None
 
@@ -109,12 +110,19 @@ class Runtime(SharedExtension):
         """Remember that a tenant database has its collections and indexes."""
         self._ready_indexes.add(database)
 
-    def wake_outbox(self) -> None:
-        """Tell the outbox relay that new entries were committed."""
+    def wake_outbox(self, tenant_id: str | None = None) -> None:
+        """Tell the outbox relay that ``tenant_id`` committed new entries (None: just wake it)."""
+        if tenant_id is not None:
+            self._dirty_tenants.add(tenant_id)
         try:
             self._outbox_wakeup.put_nowait(True)
         except Full:
             pass
+
+    def take_dirty_tenants(self) -> set[str]:
+        """The tenants that committed outbox entries in this process since the last call."""
+        dirty, self._dirty_tenants = self._dirty_tenants, set()
+        return dirty
 
     def wait_for_outbox(self, timeout: float) -> None:
         """Block until woken or ``timeout`` seconds pass."""
