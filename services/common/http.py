@@ -90,12 +90,16 @@ class ApiEntrypoint(HttpRequestHandler):
 
     def __init__(self, method: str, url: str, roles: tuple[str, ...] = STAFF, public: bool = False,
                  token_arg: str | None = None, max_body: int | None = None, idempotent: bool = True,
-                 **kwargs):
+                 body: type | None = None, answer: type | None = None, query: type | None = None,
+                 status: int = 200, conflicts: tuple[int, ...] = (), **kwargs):
         # A caller's mistake is not the service's error: nameko logs expected exceptions as warnings.
         expected = tuple(kwargs.pop("expected_exceptions", ())) + (ApiError, ValidationError)
         super().__init__(method, url, expected_exceptions=expected, **kwargs)
         self.roles, self.public, self.token_arg, self.max_body = roles, public, token_arg, max_body
         self.idempotent = idempotent  # False for streamed bodies (a fingerprint would read them whole)
+        # what the OpenAPI document says of it (services/common/openapi.py): schemas and statuses
+        self.body, self.answer, self.query = body, answer, query
+        self.status, self.conflicts = status, conflicts
 
     def handle_request(self, request: Request) -> Response:
         request.shallow = False

@@ -5,8 +5,8 @@ from it, so the four services answer operators identically.
 """
 from __future__ import annotations
 
+import inspect
 from functools import cache
-from importlib import import_module
 from pathlib import Path
 
 import yaml
@@ -15,7 +15,8 @@ from nameko.extensions import DependencyProvider
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.wrappers import Response
 
-from services.common.errors import NotFound, Unavailable
+from services.common import openapi
+from services.common.errors import Unavailable
 from services.common.http import api
 from services.common.metrics import EntrypointMetrics
 from services.common.outbox import OutboxRelay
@@ -52,12 +53,13 @@ class OpsView:
 
 
 @cache
-def openapi_document(service: str) -> dict:
-    """``services/<service>/openapi.yaml``, read once per process; NotFound if it has none."""
-    path = Path(import_module(f"services.{service}").__file__).with_name("openapi.yaml")
-    if not path.exists():
-        raise NotFound(f"{service} publishes no OpenAPI document yet")
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+def openapi_document(service_cls: type) -> dict:
+    """The service's OpenAPI document: ``services/<name>/openapi.yaml`` if the service keeps one
+    written by hand, else generated from its entrypoints' schemas; built once per process."""
+    path = Path(inspect.getfile(service_cls)).with_name("openapi.yaml")
+    if path.exists():
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return openapi.build(service_cls)
 
 
 class Ops(DependencyProvider):
@@ -98,4 +100,4 @@ class ServiceBase:
     @api("GET", "/openapi.json", public=True)
     def openapi(self, request):
         """The service's OpenAPI 3 document (API.md: one per service)."""
-        return 200, openapi_document(self.name)
+        return 200, openapi_document(type(self))

@@ -328,3 +328,14 @@ def test_a_funder_reads_only_the_councils_that_granted_it(
     assert asked == {"tenants": [], "things": 0}
     assert reader.with_key(tenant["staff"]).get("/v1/funder/things").status_code == 403
     assert producer.with_key(funder_key).get("/v1/things/x").status_code == 403
+
+
+def test_the_generated_openapi_document_describes_the_service(producer):
+    from openapi_spec_validator import validate
+
+    document = producer.with_key(None).get("/openapi.json").json()
+    validate(document)
+    create = document["paths"]["/v1/things"]["post"]
+    assert set(create["responses"]) >= {"200", "400", "401", "403"}
+    assert document["paths"]["/v1/things/{thing_id}"]["get"]["parameters"][0]["name"] == "thing_id"
+    assert "/health" in document["paths"]
