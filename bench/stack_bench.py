@@ -22,7 +22,11 @@ import pymongo
 import requests
 
 from services.cli.infra import (
-    EmbeddedMongo, ServiceProcesses, ensure_rabbitmq, free_port, rabbitmq_vhost,
+    EmbeddedMongo,
+    ServiceProcesses,
+    ensure_rabbitmq,
+    free_port,
+    rabbitmq_vhost,
 )
 from services.common.tenancy import TenantRegistry, database_name
 

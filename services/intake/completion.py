@@ -8,6 +8,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
 from math import ceil
 
+from services.intake.enrolments import is_withdrawn
+
 COMPLETION_SHARE = Fraction(3, 4)  # exact, so that 75% of 4 is 3 and never 3.0000000001
 
 
@@ -26,13 +28,19 @@ def sessions_attended(present_lists: Iterable[Sequence[str]]) -> Counter:
 
 def outcomes(enrolments: Iterable[Mapping], present_lists: Iterable[Sequence[str]],
              sessions_planned: int) -> list[dict]:
-    """Each enrolment's result: ``{participant_id, role, sessions_attended, completed}``."""
+    """Each enrolment's result: ``{participant_id, role, sessions_attended, completed}``; one the
+    participant withdrew from did not complete, whatever they attended, and says ``withdrawn: true``."""
     attended = sessions_attended(present_lists)
     required = sessions_required(sessions_planned)
-    return [{"participant_id": e["participant_id"], "role": e["role"],
-             "sessions_attended": attended[e["participant_id"]],
-             "completed": attended[e["participant_id"]] >= required}
-            for e in enrolments]
+    return [_outcome(e, attended[e["participant_id"]], required) for e in enrolments]
+
+
+def _outcome(enrolment: Mapping, attended: int, required: int) -> dict:
+    result = {"participant_id": enrolment["participant_id"], "role": enrolment["role"],
+              "sessions_attended": attended, "completed": attended >= required}
+    if is_withdrawn(enrolment):
+        result.update(completed=False, withdrawn=True)
+    return result
 
 
 def completers(results: Iterable[Mapping]) -> list[str]:

@@ -12,6 +12,7 @@ from marshmallow import ValidationError
 from services.common.clock import stamp
 from services.common.errors import Conflict
 from services.intake import cohorts, completion, event_data
+from services.intake.enrolments import still_enrolled
 from services.intake.storage import COHORTS, EMPLOYERS, PARTICIPANTS, PROGRAMS, IntakeStore, new_id
 
 
@@ -65,7 +66,7 @@ def record_attendance(store: IntakeStore, cohort_id: str, session_index: int, pr
     """Record who attended a session of an open cohort (replacing an earlier record of it);
     emits ``attendance.recorded``."""
     cohort = store.get(COHORTS, cohort_id)
-    enrolled = {enrolment["participant_id"] for enrolment in store.enrolments(cohort_id)}
+    enrolled = {enrolment["participant_id"] for enrolment in still_enrolled(store.enrolments(cohort_id))}
     cohorts.check_attendance(cohort, session_index, present, enrolled)
     recorded_at = stamp()
     with store.transaction() as tx:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from marshmallow import ValidationError
 
 from services.common.clock import stamp
-from services.intake import event_data
+from services.intake import event_data, org_change
 from services.intake.participants import consent_choices, withdraw
 from services.intake.storage import EMPLOYERS, PARTICIPANTS, PROGRAMS, IntakeStore, Writes, new_id
 
@@ -25,7 +25,7 @@ def register_employer(store: IntakeStore, fields: Mapping) -> dict:
     with store.transaction() as tx:
         tx.add(EMPLOYERS, employer)
         tx.emit("employer.registered", event_data.employer_registered(employer), subject=employer["id"])
-    return employer
+    return org_change.employer_view(employer, [], [], [])  # as GET shows it: nothing assessed yet
 
 
 def create_program(store: IntakeStore, fields: Mapping) -> dict:
@@ -42,14 +42,18 @@ def register_participant(store: IntakeStore, fields: Mapping) -> dict:
     employer_id = fields["employer_id"]
     if employer_id is not None and store.find(EMPLOYERS, employer_id) is None:
         raise ValidationError({"employer_id": ["Unknown employer."]})
-    at = stamp()
-    participant = {"id": new_id("par"), **fields, "consent": {**fields["consent"], "updated_at": at},
-                   "created_at": at}
+    participant = new_participant(fields, stamp())
     with store.transaction() as tx:
         tx.add_participant(participant)
         tx.emit("participant.registered", event_data.participant_registered(participant),
                 subject=participant["id"])
     return participant
+
+
+def new_participant(fields: Mapping, at: str) -> dict:
+    """A participant as registered at ``at`` (by the API or an import): a new id, consent stamped."""
+    consent = {**fields["consent"], "updated_at": at}
+    return {"id": new_id("par"), **fields, "consent": consent, "created_at": at}
 
 
 def change_consent(store: IntakeStore, participant_id: str, choices: Mapping) -> dict:

@@ -12,6 +12,8 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, val
 
 from services.intake.cohorts import DELIVERIES, FACILITATORS
 from services.intake.employers import SIZE_CLASSES, resolve_size_class
+from services.intake.enrolments import WITHDRAWAL_REASONS
+from services.intake.mentoring import MAX_CAPACITY, check_capacity_holder
 from services.intake.participants import (
     CONSENT_SCOPES,
     LANGUAGES,
@@ -135,6 +137,32 @@ class ParticipantSchema(Schema):
     years_in_canada = StrictInteger(load_default=None, allow_none=True,
                                     validate=validate.Range(min=0, max=MAX_YEARS_IN_CANADA))
     consent = fields.Nested(ConsentSchema, required=True)
+    # a mentor's: mentees at a time (mentoring.DEFAULT_CAPACITY when not given); stored only when given
+    mentor_capacity = StrictInteger(validate=validate.Range(min=1, max=MAX_CAPACITY))
+
+    @validates_schema
+    def _capacity_is_a_mentors(self, participant: dict, **_: object) -> None:
+        check_capacity_holder(participant["role"], participant.get("mentor_capacity"))
+
+
+class ImportRowSchema(ParticipantSchema):
+    """A row of ``POST /v1/imports/participants`` (csv_rows.py): a registration, and optionally the
+    cohort to enrol the participant in (``enrolment_role`` defaults to the participant's role)."""
+
+    cohort_id = fields.String(load_default=None, allow_none=True, validate=ID)
+    enrolment_role = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(ROLES))
+
+    @validates_schema
+    def _role_needs_a_cohort(self, row: dict, **_: object) -> None:
+        if row["enrolment_role"] is not None and row["cohort_id"] is None:
+            raise ValidationError("Needs a cohort_id.", "enrolment_role")
+
+
+class WithdrawalSchema(Schema):
+    """``POST /v1/participants/{id}/withdraw``."""
+
+    cohort_id = fields.String(required=True, validate=ID)
+    reason = fields.String(required=True, validate=validate.OneOf(WITHDRAWAL_REASONS))
 
 
 class ConsentChangeSchema(Schema):

@@ -6,8 +6,9 @@ Reads answer records shaped as the API shows them (``id``, not ``_id``); writes 
 ``IntakeStore.transaction()``, whose ``Writes`` also emit events into the same transaction.
 
 Personal data (names, email, phone) is stored only in the participant document, and passes only
-through ``_participant_document`` / ``_participant_record``: the place where encryption at rest
-will go. The email's uniqueness is decided on ``email_key`` (see ``participants.email_key``).
+through ``_participant_document`` / ``_participant_record``, which seal and open it with the
+tenant's ``FieldCipher`` (``crypto``, keys from ``keys``). The email's uniqueness is decided on
+``email_key``: the keyed hash of the normalised email (``participants.email_key``).
 """
 from __future__ import annotations
 
@@ -17,15 +18,21 @@ from contextlib import contextmanager
 from typing import Any
 
 from pymongo import ASCENDING, IndexModel
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
 from services.common.errors import Conflict, NotFound
 from services.common.mongo import TenantDatabase, TenantStore, UnitOfWork
+from services.common.outbox import OUTBOX, outbox_entry
 from services.intake.cohorts import COMPLETED, OPEN
+from services.intake.crypto import FieldCipher
+from services.intake.keys import KEYS, TenantKeys
 from services.intake.participants import consent_choices, email_key
 
 EMPLOYERS, PROGRAMS, COHORTS = "employers", "programs", "cohorts"
 PARTICIPANTS, ENROLMENTS, ATTENDANCE = "participants", "enrolments", "attendance"
+ERASED_PARTICIPANTS = "erased_participants"  # what erasure keeps of a participant (erasure.py)
+MENTORING_MATCHES, MENTOR_LOADS = "mentoring_matches", "mentor_loads"  # mentoring_store.py
+ASSESSMENTS, ORG_CHANGES, CERTIFICATIONS = "assessments", "org_changes", "certifications"  # org_change_store
 INDEXES: dict[str, list[IndexModel]] = {
     EMPLOYERS: [],
     PROGRAMS: [],
@@ -33,10 +40,20 @@ INDEXES: dict[str, list[IndexModel]] = {
     # unique: two concurrent registrations of one email cannot both commit
     PARTICIPANTS: [IndexModel([("email_key", ASCENDING)], unique=True, name="email_key_unique")],
     ENROLMENTS: [IndexModel([("cohort_id", ASCENDING), ("participant_id", ASCENDING)], unique=True,
-                            name="cohort_participant_unique")],
+                            name="cohort_participant_unique"),
+                 IndexModel([("participant_id", ASCENDING)])],  # a participant's history (enrolment_store)
     ATTENDANCE: [IndexModel([("cohort_id", ASCENDING)])],
+    KEYS: [],  # the tenant's wrapped data and index keys (services/intake/keys.py)
+    ERASED_PARTICIPANTS: [],
+    # unique: a mentee has one active match (active_slot: the mentee's id while active, the match's after)
+    MENTORING_MATCHES: [IndexModel([("active_slot", ASCENDING)], unique=True, name="active_slot_unique")],
+    MENTOR_LOADS: [],  # {_id: mentor id, active: n}, changed conditionally: capacity holds under concurrency
+    ASSESSMENTS: [IndexModel([("employer_id", ASCENDING)])],
+    ORG_CHANGES: [IndexModel([("employer_id", ASCENDING)])],
+    CERTIFICATIONS: [IndexModel([("participant_id", ASCENDING), ("kind", ASCENDING)], unique=True,
+                                name="participant_kind_unique"), IndexModel([("employer_id", ASCENDING)])],
 }
-# What encryption at rest will cover: sealed in _participant_document, opened in _participant_record.
+# What encryption at rest covers: sealed in _participant_document, opened in _participant_record.
 PERSONAL_FIELDS = ("given_name", "family_name", "email", "phone")
 _INTERNAL_FIELDS = ("_id", "email_key", "revision")
 
@@ -54,12 +71,13 @@ def _document(record: Mapping) -> dict:
     return {"_id": record["id"], **{k: v for k, v in record.items() if k != "id"}}
 
 
-def _participant_document(participant: Mapping) -> dict:
-    return {**_document(participant), "email_key": email_key(participant["email"])}
+def _participant_document(participant: Mapping, cipher: FieldCipher) -> dict:
+    sealed = cipher.encrypt_fields(_document(participant), PERSONAL_FIELDS)
+    return {**sealed, "email_key": cipher.email_index(email_key(participant["email"]))}
 
 
-def _participant_record(document: Mapping) -> dict:
-    record = _record(document)
+def _participant_record(document: Mapping, cipher: FieldCipher) -> dict:
+    record = cipher.decrypt_fields(_record(document), PERSONAL_FIELDS)
     # a boolean written by $set can come back as 1/0 (nx-27017)
     record["consent"] = {**record["consent"], **consent_choices(record["consent"])}
     return record
@@ -68,15 +86,19 @@ def _participant_record(document: Mapping) -> dict:
 class Records:
     """Reads, through whatever gives collections: the tenant's database, or a transaction's session."""
 
-    def __init__(self, collection: Callable[[str], Any]):
-        self._collection = collection
+    def __init__(self, collection: Callable[[str], Any], cipher: Callable[[], FieldCipher]):
+        self._collection, self._cipher = collection, cipher
+
+    def collection(self, name: str) -> Any:
+        """A declared collection, as this reader sees it (in a transaction: bound to its session)."""
+        return self._collection(name)
 
     def find(self, kind: str, record_id: str) -> dict | None:
         """The employer, program, cohort or participant (by collection name) with this id, or None."""
         document = self._collection(kind).find_one({"_id": record_id}) if isinstance(record_id, str) else None
         if document is None:
             return None
-        return _participant_record(document) if kind == PARTICIPANTS else _record(document)
+        return _participant_record(document, self._cipher()) if kind == PARTICIPANTS else _record(document)
 
     def get(self, kind: str, record_id: str) -> dict:
         """Like ``find``, but NotFound (404) when there is none in this tenant."""
@@ -90,6 +112,14 @@ class Records:
         cursor = self._collection(kind).find({"_id": {"$in": list(record_ids)}}, {"_id": 1})
         found = {document["_id"] for document in cursor}
         return [record_id for record_id in record_ids if record_id not in found]
+
+    def registered_emails(self, emails: Sequence[str]) -> set[str]:
+        """Those of ``emails`` registered to a participant of this tenant (compared as the unique
+        ``email_key`` compares them: normalised, then the tenant's keyed hash)."""
+        cipher = self._cipher()
+        by_key = {cipher.email_index(email_key(email)): email for email in emails}
+        found = self._collection(PARTICIPANTS).find({"email_key": {"$in": list(by_key)}}, {"email_key": 1})
+        return {by_key[document["email_key"]] for document in found}
 
     def enrolments(self, cohort_id: str) -> list[dict]:
         """A cohort's enrolments, oldest first."""
@@ -105,9 +135,17 @@ class Records:
 class Writes(Records):
     """A transaction's writes and reads; ``emit`` puts an event in the outbox of the same transaction."""
 
-    def __init__(self, unit: UnitOfWork):
-        super().__init__(unit.__getitem__)
+    def __init__(self, unit: UnitOfWork, cipher: FieldCipher):
+        super().__init__(unit.__getitem__, lambda: cipher)
         self.emit = unit.emit
+        self._unit = unit
+
+    def emit_many(self, events: Sequence[dict]) -> None:
+        """Put events made with ``envelope.new_event`` in the outbox with one insert (``emit`` writes
+        one at a time; a bulk import emits thousands)."""
+        if events:
+            self._collection(OUTBOX).insert_many([outbox_entry(event) for event in events])
+            self._unit.emitted.extend(events)  # the kernel wakes the outbox relay after the commit
 
     def add(self, kind: str, record: Mapping) -> None:
         """Insert a new employer, program or cohort."""
@@ -116,10 +154,22 @@ class Writes(Records):
     def add_participant(self, participant: Mapping) -> None:
         """Insert a participant; Conflict (409) if the email is registered already in this tenant."""
         try:
-            self._collection(PARTICIPANTS).insert_one(_participant_document(participant))
+            self._collection(PARTICIPANTS).insert_one(_participant_document(participant, self._cipher()))
         except DuplicateKeyError:
             raise Conflict("a participant with this email is registered already",
                            fields={"email": ["Already registered."]}) from None
+
+    def add_participants(self, participants: Sequence[Mapping]) -> None:
+        """Insert many participants at once (a bulk import); Conflict (409) if an email is registered."""
+        documents = [_participant_document(participant, self._cipher()) for participant in participants]
+        try:
+            self._collection(PARTICIPANTS).insert_many(documents)
+        except (DuplicateKeyError, BulkWriteError) as exc:
+            duplicate = isinstance(exc, DuplicateKeyError) or any(
+                error.get("code") == 11000 for error in exc.details.get("writeErrors", []))
+            if not duplicate:
+                raise
+            raise Conflict("a participant with one of these emails is registered already") from None
 
     def add_enrolment(self, enrolment: Mapping) -> None:
         """Insert an enrolment; Conflict (409) if the participant is enrolled in the cohort already."""
@@ -168,8 +218,8 @@ class Writes(Records):
 class IntakeStore(Records):
     """One tenant's intake data, as a worker sees it."""
 
-    def __init__(self, tenant: TenantStore):
-        super().__init__(tenant.__getitem__)
+    def __init__(self, tenant: TenantStore, keys: TenantKeys):
+        super().__init__(tenant.__getitem__, lambda: keys.cipher(tenant))
         self._tenant = tenant
 
     @property
@@ -180,9 +230,10 @@ class IntakeStore(Records):
     @contextmanager
     def transaction(self) -> Iterator[Writes]:
         """The unit of work (the kernel's): writes and emitted events commit together or not at all."""
+        cipher = self._cipher()  # before the transaction: a tenant's first keys must persist whatever it does
         try:
             with self._tenant.transaction() as unit:
-                yield Writes(unit)
+                yield Writes(unit, cipher)
         except PyMongoError as exc:
             # MongoDB aborts one of two transactions writing the same document: the caller may retry.
             if exc.has_error_label("TransientTransactionError"):
@@ -194,8 +245,10 @@ class IntakeStore(Records):
 class IntakeDatabase(TenantDatabase):
     """The nameko dependency: hands each worker the ``IntakeStore`` of its tenant."""
 
+    keys = TenantKeys()  # checks IEC_MASTER_KEY when the container starts
+
     def __init__(self) -> None:
         super().__init__(indexes=INDEXES)
 
     def get_dependency(self, worker_ctx) -> IntakeStore:
-        return IntakeStore(super().get_dependency(worker_ctx))
+        return IntakeStore(super().get_dependency(worker_ctx), self.keys)

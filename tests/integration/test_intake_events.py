@@ -147,7 +147,8 @@ def test_a_cohorts_life_is_published_and_its_completion_names_who_completed(inta
     assert opened["data"] == {
         "cohort_id": cohort["id"], "program_id": program["id"], "program_kind": "caip_sme",
         "employer_ids": [employer["id"]], "start_date": "2026-04-01", "end_date": "2026-04-30",
-        "sessions_planned": 4, "facilitated_by": "internal_trainer"}
+        "sessions_planned": 4, "facilitated_by": "internal_trainer",
+        "sessions": [{"date": day, "topic": "CAIP"} for day in dates]}
     enrolled = received(mongo_client, tenant["id"], "participant.enrolled", 2)
     assert sorted((e["data"]["participant_id"], e["data"]["employer_id"]) for e in enrolled) == sorted(
         [(m, employer["id"]), (n, None)])

@@ -58,7 +58,7 @@ def test_staff_register_an_employer_whose_size_class_comes_from_its_head_count(i
     employer = answer.json()
     assert employer["id"].startswith("emp_")
     assert {k: v for k, v in employer.items() if k not in ("id", "created_at")} == {
-        **EMPLOYER, "size_class": "medium"}
+        **EMPLOYER, "size_class": "medium", "assessments": [], "changes": [], "certified_trainers": []}
     assert intake.with_key(tenant["analyst"]).get(f"/v1/employers/{employer['id']}").json() == employer
 
 

@@ -1,0 +1,143 @@
+"""How fast intake imports a participants CSV (POST /v1/imports/participants).
+
+Starts intake as a `nameko run` process (as `make run` does) on a fresh embedded MongoDB and a fresh
+RabbitMQ vhost, generates a file of N rows (every other row enrolled in a cohort), and measures:
+- the import request, end to end (upload, parsing and checking each row, encrypting personal
+  data, bulk writes of participants, enrolments and outbox entries in batches of 500);
+- uploading the same file again (every row a duplicate: nothing written);
+- intake's resident memory before and after.
+Writes bench/results/csv_import.json. Run: .venv/bin/python bench/csv_import_bench.py [N]
+"""
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import os
+import platform
+import secrets
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pymongo
+import requests
+
+from services.cli.infra import EmbeddedMongo, ServiceProcesses, ensure_rabbitmq, free_port, rabbitmq_vhost
+from services.common.tenancy import TenantRegistry, database_name
+
+RESULTS = Path(__file__).with_name("results") / "csv_import.json"
+HEADER = ["given_name", "family_name", "email", "phone", "preferred_language", "role", "employer_id",
+          "occupation_noc", "years_in_canada", "consent_version", "consent_surveys", "consent_research",
+          "consent_contact", "cohort_id", "enrolment_role"]
+ROLES = ("newcomer", "manager", "hr_leader", "senior_leader")
+
+
+def rss_mib(pid: int) -> float:
+    """Resident set size of a process, MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def csv_file(count: int, employer_id: str, cohort_id: str) -> bytes:
+    """``count`` distinct participants; every other one enrolled in the cohort."""
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow(HEADER)
+    for i in range(count):
+        writer.writerow([f"Given{i}", f"Family{i}", f"person{i}@example.org", f"+1 416 555 {i % 10000:04d}",
+                         "fr" if i % 3 == 0 else "en", ROLES[i % len(ROLES)], employer_id if i % 4 else "",
+                         f"{21231 + i % 50}", str(i % 30), "2026-01", "true", "yes" if i % 2 else "no", "1",
+                         cohort_id if i % 2 else "", ""])
+    return text.getvalue().encode()
+
+
+def setup_council(session: requests.Session, base: str) -> tuple[str, str]:
+    """An employer and an open cohort to name in the file."""
+    employer = session.post(f"{base}/v1/employers", json={"name": "Maple Foods", "sector": "Food",
+                                                          "employee_count": 60, "city": "Toronto"}).json()
+    program = session.post(f"{base}/v1/programs", json={"name": "CAIP", "kind": "caip",
+                                                         "sessions_planned": 6}).json()
+    cohort = session.post(f"{base}/v1/cohorts", json={
+        "program_id": program["id"], "name": "Spring", "employer_ids": [employer["id"]],
+        "start_date": "2026-03-01", "end_date": "2026-04-30", "delivery": "hybrid",
+        "facilitated_by": "council",
+        "sessions": [{"date": f"2026-03-{day:02d}", "topic": f"S{day}"} for day in range(1, 7)]}).json()
+    return employer["id"], cohort["id"]
+
+
+def timed_upload(session: requests.Session, base: str, body: bytes) -> tuple[float, dict]:
+    started = time.perf_counter()
+    answer = session.post(f"{base}/v1/imports/participants", data=body,
+                          headers={"Content-Type": "text/csv"}, timeout=600)
+    elapsed = time.perf_counter() - started
+    answer.raise_for_status()
+    return elapsed, answer.json()
+
+
+def run(count: int) -> dict:
+    ensure_rabbitmq()
+    root = Path(tempfile.mkdtemp(prefix="iec-bench-csv-"))
+    try:
+        return run_in(root, count)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def run_in(root: Path, count: int) -> dict:
+    with rabbitmq_vhost(f"iec-bench-{secrets.token_hex(3)}") as amqp_uri, \
+            EmbeddedMongo(free_port(), root / "mongo", root / "log") as mongo:
+        client = pymongo.MongoClient(mongo.uri)
+        registry = TenantRegistry(client)
+        registry.create_tenant("bench", name="Bench Council", city="Toronto")
+        key = registry.create_key("bench", "staff")[1]
+        port = free_port()
+        processes = ServiceProcesses(root / "log", services=("intake",))
+        master = base64.b64encode(os.urandom(32)).decode()
+        processes.start({"AMQP_URI": amqp_uri, "MONGO_URI": mongo.uri, "IEC_MASTER_KEY": master},
+                        {"intake": port})
+        try:
+            processes.wait_ready(timeout=90)
+            return measure(f"http://127.0.0.1:{port}", key, client, count,
+                           processes._processes["intake"].pid)  # noqa: SLF001
+        finally:
+            processes.stop()
+
+
+def measure(base: str, key: str, client: pymongo.MongoClient, count: int, pid: int) -> dict:
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {key}"
+    employer_id, cohort_id = setup_council(session, base)
+    body = csv_file(count, employer_id, cohort_id)
+    idle = rss_mib(pid)
+    first_seconds, first = timed_upload(session, base, body)
+    after = rss_mib(pid)
+    again_seconds, again = timed_upload(session, base, body)
+    db = client[database_name("bench", "intake")]
+    assert first == {"accepted": count, "rejected": [], "duplicates": 0}, first
+    assert again == {"accepted": 0, "rejected": [], "duplicates": count}, again
+    return {"rows": count, "file_bytes": len(body), "enrolled_rows": count // 2,
+            "import_seconds": round(first_seconds, 2), "rows_per_second": round(count / first_seconds),
+            "reupload_seconds": round(again_seconds, 2),
+            "documents_written": {name: db[name].count_documents({})
+                                  for name in ("participants", "enrolments", "outbox")},
+            "rss_mib_before": idle, "rss_mib_after": after}
+
+
+def main() -> int:
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    result = {"machine": f"{platform.machine()}, {platform.python_version()}, {os.cpu_count()} cores",
+              "store": "nx-27017 0.8.1 (embedded)", **run(count)}
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
