@@ -26,7 +26,14 @@ from pathlib import Path
 import pymongo
 import pytest
 
-from services.cli.infra import MailSink, ensure_rabbitmq, free_port, rabbitmq_vhost
+from services.cli.infra import (
+    MailSink,
+    ensure_rabbitmq,
+    free_port,
+    rabbitmq_vhost,
+    remove_stale_test_vhosts,
+    run_vhost_name,
+)
 from services.common.tenancy import TenantRegistry
 from tests.support.servers import mongo_for_tests
 
@@ -38,7 +45,8 @@ def amqp_uri() -> Iterator[str]:
         yield os.environ["TEST_AMQP_URI"]
         return
     ensure_rabbitmq()
-    with rabbitmq_vhost(f"iec-test-{secrets.token_hex(4)}") as uri:
+    remove_stale_test_vhosts()
+    with rabbitmq_vhost(run_vhost_name("iec-test")) as uri:
         yield uri
 
 

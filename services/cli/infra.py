@@ -128,6 +128,37 @@ def _enable_rabbitmq_plugins(host: str) -> None:
         _run(["rabbitmq-plugins", "enable", *missing])
 
 
+def run_vhost_name(prefix: str) -> str:
+    """A vhost name for a test run that carries its process id, so a later run can tell it is stale."""
+    return f"{prefix}-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+def remove_stale_test_vhosts(prefixes: tuple[str, ...] = ("iec-test", "iec-ops", "iec-bench")) -> list[str]:
+    """Delete the vhosts of test runs whose process is gone (killed runs never delete theirs).
+
+    Their quorum queues would otherwise pile up across runs until the broker runs out of file
+    descriptors. Only names made by ``run_vhost_name`` (with a process id) are touched.
+    """
+    removed = []
+    for name in _run(["rabbitmqctl", "list_vhosts", "-q", "name"]).stdout.split():
+        parts = name.split("-")
+        if "-".join(parts[:2]) in prefixes and len(parts) == 4 and parts[2].isdigit():
+            if not _process_alive(int(parts[2])):
+                _run(["rabbitmqctl", "delete_vhost", name])
+                removed.append(name)
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @contextlib.contextmanager
 def rabbitmq_vhost(name: str) -> Iterator[str]:
     """Create vhost `name` with full rights for guest, yield its AMQP URI, and delete it afterwards."""

@@ -22,7 +22,15 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
-from services.cli.infra import PROJECT_ROOT, SERVICES, MailSink, ServiceProcesses, free_port, rabbitmq_vhost
+from services.cli.infra import (
+    PROJECT_ROOT,
+    SERVICES,
+    MailSink,
+    ServiceProcesses,
+    free_port,
+    rabbitmq_vhost,
+    run_vhost_name,
+)
 from tests.ops.prometheus_server import PrometheusServer, scrape_config
 from tests.support.http import Api
 from tests.support.servers import mongo_for_tests
@@ -70,7 +78,7 @@ def ops_broker(amqp_uri: str) -> Iterator[tuple[str, str]]:
     if os.environ.get("TEST_AMQP_URI"):
         yield amqp_uri, unquote(urlparse(amqp_uri).path[1:]) or "/"
         return
-    name = f"iec-ops-{secrets.token_hex(4)}"
+    name = run_vhost_name("iec-ops")
     with rabbitmq_vhost(name) as uri:
         yield uri, name
 
