@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The tools the ops tier (tests/ops) checks the deployment files with, installed when missing.
+# The tools the ops tier (tests/ops) and the browser tests need, installed when missing.
 #   promtool, prometheus  Debian's `prometheus`: rules, their unit tests, /metrics; a real server
 #   docker-compose        Debian's `docker-compose`: `docker-compose config` (no Docker engine needed)
+#   chromium              Debian's `chromium`: the real browser the browser tests drive with Playwright
 #   kubectl               its built-in kustomize renders deploy/k8s; it comes with the machine image.
 #                         Debian's kubernetes-client (1.20) is no substitute: its kustomize (v2)
 #                         knows no components.
@@ -11,6 +12,7 @@ set -euo pipefail
 missing=()
 { command -v promtool && command -v prometheus; } >/dev/null || missing+=(prometheus)
 command -v docker-compose >/dev/null || missing+=(docker-compose)
+command -v chromium >/dev/null || missing+=(chromium)
 
 if ((${#missing[@]})); then
   if [ "$(id -u)" -ne 0 ]; then

@@ -38,6 +38,20 @@ class _EnvSchema(Schema):
     EVENT_DELIVERY_LIMIT = fields.Integer(load_default=5, validate=validate.Range(1, 19))
     EVENT_RETRY_DELAY_SECONDS = fields.Float(load_default=0.2, validate=validate.Range(min=0))
     MAX_BODY_BYTES = fields.Integer(load_default=1_048_576, validate=validate.Range(min=1024))
+    # reporting: outcome-event subscribers (RabbitMQ users made through the management API)
+    RABBITMQ_MANAGEMENT_URL = fields.Url(load_default="http://guest:guest@127.0.0.1:15672", require_tld=False)
+    PUBLIC_AMQP_URL = fields.String(load_default="amqp://127.0.0.1:5672/",
+                                    validate=validate.Regexp(r"^amqps?://"))
+    REPORTING_PUBLIC_URL = fields.Url(load_default="http://127.0.0.1:8003", require_tld=False)
+    # notifications: the mail queue and webhooks
+    NOTIFICATIONS_SENDING_HOURS = fields.String(load_default="08:00-20:00", validate=validate.Regexp(
+        r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]$"))
+    NOTIFICATIONS_PER_MINUTE = fields.Integer(load_default=60, validate=validate.Range(min=1))
+    NOTIFICATIONS_MAX_ATTEMPTS = fields.Integer(load_default=6, validate=validate.Range(1, 50))
+    NOTIFICATIONS_RETRY_BASE_SECONDS = fields.Float(load_default=30.0, validate=validate.Range(min=0))
+    NOTIFICATIONS_RETRY_CAP_SECONDS = fields.Float(load_default=3600.0, validate=validate.Range(min=0))
+    NOTIFICATIONS_SEND_LEASE_SECONDS = fields.Float(load_default=120.0, validate=validate.Range(min=1))
+    WEBHOOK_TIMEOUT_SECONDS = fields.Float(load_default=10.0, validate=validate.Range(min=0.1, max=120))
 
 
 @dataclass(frozen=True)
@@ -59,6 +73,16 @@ class Settings:
     event_delivery_limit: int
     event_retry_delay_seconds: float
     max_body_bytes: int
+    rabbitmq_management_url: str
+    public_amqp_url: str
+    reporting_public_url: str
+    notifications_sending_hours: str
+    notifications_per_minute: int
+    notifications_max_attempts: int
+    notifications_retry_base_seconds: float
+    notifications_retry_cap_seconds: float
+    notifications_send_lease_seconds: float
+    webhook_timeout_seconds: float
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:

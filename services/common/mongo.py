@@ -30,8 +30,17 @@ PROCESSED = "processed_events"
 KERNEL_INDEXES: dict[str, list[IndexModel]] = {
     idempotency.COLLECTION: [],
     OUTBOX: [IndexModel([("state", ASCENDING), ("created_at", ASCENDING)])],
-    PROCESSED: [],
+    PROCESSED: [IndexModel([("event_id", ASCENDING)])],
 }
+
+
+def processed_key(event_id: str, handler: str) -> str:
+    """The idempotency record's ``_id``: one event is processed once *per handler*.
+
+    Two handlers of one service may consume the same event (each on its own queue); keyed by the event
+    id alone, the second would find the first's record and skip its own effect.
+    """
+    return f"{event_id}/{handler}"
 
 
 class SessionCollection:
@@ -77,8 +86,9 @@ class TenantStore:
     """One tenant's database of one service, as a worker sees it."""
 
     def __init__(self, runtime: Runtime, tenant_id: str | None, service: str, event_id: str | None,
-                 indexes: Mapping[str, Sequence[IndexModel]], idempotency_key: tuple[str, str] | None = None):
-        self.tenant_id, self.service, self._event_id = tenant_id, service, event_id
+                 indexes: Mapping[str, Sequence[IndexModel]], idempotency_key: tuple[str, str] | None = None,
+                 handler: str = ""):
+        self.tenant_id, self.service, self._event_id, self._handler = tenant_id, service, event_id, handler
         self._idempotency_key = idempotency_key
         self._runtime, self._indexes = runtime, {**KERNEL_INDEXES, **indexes}
         self._db: Database | None = None
@@ -103,8 +113,9 @@ class TenantStore:
         return self.db[name]
 
     def already_processed(self) -> bool:
-        """True if this worker's triggering event was processed before."""
-        return bool(self._event_id) and self.db[PROCESSED].find_one({"_id": self._event_id}) is not None
+        """True if this worker's handler processed its triggering event before."""
+        return bool(self._event_id) and self.db[PROCESSED].find_one(
+            {"_id": processed_key(self._event_id, self._handler)}) is not None
 
     @contextmanager
     def transaction(self) -> Iterator[UnitOfWork]:
@@ -128,7 +139,8 @@ class TenantStore:
         if not self._event_id:
             return
         try:
-            unit[PROCESSED].insert_one({"_id": self._event_id, "at": stamp()})
+            unit[PROCESSED].insert_one({"_id": processed_key(self._event_id, self._handler),
+                                        "event_id": self._event_id, "handler": self._handler, "at": stamp()})
         except DuplicateKeyError:
             raise AlreadyProcessed(self._event_id) from None
 
@@ -178,7 +190,7 @@ class TenantDatabase(DependencyProvider):
         if getattr(entrypoint, "records_idempotency_key", False) and context.get("idempotency_key"):
             key = (context["idempotency_key"], context["idempotency_fingerprint"])
         return TenantStore(self.runtime, context.get("tenant_id"), self.runtime.service_name,
-                           event_id, self.indexes, key)
+                           event_id, self.indexes, key, handler=entrypoint.method_name)
 
 
 class FunderDatabases(DependencyProvider):

@@ -210,7 +210,7 @@ def test_a_withdrawal_for_an_unknown_participant_changes_nothing_and_is_not_retr
     event = withdrawal(tenant["id"], "par_0000000000000000")
     publish_event(amqp_uri, "notifications", event)
     processed = mongo_client[database_name(tenant["id"], "intake")]["processed_events"]
-    eventually(lambda: processed.count_documents({"_id": event["id"]}) == 1, what="the event recorded")
+    eventually(lambda: processed.count_documents({"event_id": event["id"]}) == 1, what="the event recorded")
     assert mongo_client[database_name(tenant["id"], "intake")]["outbox"].count_documents({}) == 0
 
 

@@ -109,7 +109,7 @@ def test_a_cohort_completed_twice_still_gives_one_invitation_each(surveys, intak
     publish_event(intake.amqp_uri, "intake", first)  # the same event redelivered
     again = intake.publish("cohort.completed", first["data"])  # and announced again under a new id
     processed = survey_db["processed_events"]
-    eventually(lambda: processed.find_one({"_id": again["id"]}), what="the second announcement handled")
+    eventually(lambda: processed.find_one({"event_id": again["id"]}), what="the second announcement handled")
     assert len(wait_for_invitations(surveys, cohort_id, 2)) == 2
     assert len(outbox_events(survey_db, "invitation.scheduled")) == 2
 
@@ -160,7 +160,7 @@ def test_consent_withdrawn_after_scheduling_counts_when_the_invitation_falls_due
     invitation = scheduled_one(surveys, intake)
     change = intake.publish("consent.changed", {"participant_id": invitation["participant_id"],
                                                 "surveys": False, "research": False, "contact": True})
-    eventually(lambda: intake.db["processed_events"].find_one({"_id": change["id"]}), what="the change")
+    eventually(lambda: intake.db["processed_events"].find_one({"event_id": change["id"]}), what="the change")
     assert run_pass(surveys, parse_stamp(invitation["due_at"]))["cancelled"] == 1
 
 
@@ -230,7 +230,7 @@ def test_a_withdrawal_that_arrives_before_the_completion_prevents_the_invitation
     cohort_id = f"c{secrets.token_hex(4)}"
     withdrawal = intake.publish("participant.withdrawn", {"participant_id": leaves, "cohort_id": cohort_id,
                                                           "reason": "new job"})
-    eventually(lambda: intake.db["processed_events"].find_one({"_id": withdrawal["id"]}))
+    eventually(lambda: intake.db["processed_events"].find_one({"event_id": withdrawal["id"]}))
     enrolments = [{"participant_id": pid, "role": "newcomer"} for pid in (stays, leaves)]
     intake.publish("cohort.completed", {"cohort_id": cohort_id, "program_kind": "caip",
                                         "ended_on": ENDED_ON.isoformat(), "enrolments": enrolments})
