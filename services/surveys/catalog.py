@@ -4,7 +4,13 @@ from __future__ import annotations
 from services.common.errors import Conflict, NotFound
 from services.common.mongo import TenantStore
 from services.surveys import storage
-from services.surveys.instruments import Instrument, dump_instrument, load_instrument, standard_instruments
+from services.surveys.instruments import (
+    Instrument,
+    dump_instrument,
+    load_instrument,
+    standard_instrument_for,
+    standard_instruments,
+)
 from services.surveys.storage import Db
 
 
@@ -26,6 +32,15 @@ def add(store: TenantStore, posted: dict) -> dict:
         raise Conflict(f"{instrument.key} version {instrument.version} exists",
                        fields={"version": ["Already exists."]})
     return {**definition, "standard": False}
+
+
+def instrument_for(db: Db, wave: str, role: str) -> Instrument:
+    """What a ``role`` is asked at ``wave`` now: the latest version of the council's own instrument
+    for that wave and role, else the standard one. An invitation pins the one chosen."""
+    docs = sorted(storage.own_instruments(db), key=lambda doc: doc["created_at"])  # the latest added wins
+    fitting = [each for each in map(lambda doc: load_instrument(doc["instrument"]), docs)
+               if each.wave == wave and role in each.roles]
+    return fitting[-1] if fitting else standard_instrument_for(wave)
 
 
 def find(db: Db, key: str, version: int) -> Instrument:

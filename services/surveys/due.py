@@ -12,26 +12,28 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 
-from pymongo.errors import PyMongoError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from services.common.clock import stamp
 from services.common.mongo import TenantStore, UnitOfWork
+from services.surveys import catalog, storage
 from services.surveys import invitations as rules
-from services.surveys import storage
+from services.surveys.instruments import items_for_role
 from services.surveys.links import new_token, respondent_link, token_hash
 from services.surveys.projections import cancel
 
 BATCH = 500  # per step and pass; what is left goes out on the next tick
 
 
-def run_due_pass(store: TenantStore, as_of: datetime, *, base_url: str, limit: int = BATCH) -> dict:
+def run_due_pass(store: TenantStore, as_of: datetime, *, base_url: str, timezone: str,
+                 limit: int = BATCH) -> dict:
     """Run every step as of ``as_of``; returns the counts (see ``summary``)."""
     at = stamp(as_of)
     outcomes: Counter = Counter()
     for invitation in storage.first_sends_due(store, at, limit):
-        outcomes[_guarded(_first_send, store, invitation, as_of, base_url)] += 1
+        outcomes[_guarded(_mail, store, invitation, as_of, base_url, timezone)] += 1
     for invitation in storage.reminders_due(store, at, rules.MAX_REMINDERS, limit):
-        outcomes[_guarded(_remind, store, invitation, as_of, base_url)] += 1
+        outcomes[_guarded(_mail, store, invitation, as_of, base_url, timezone)] += 1
     for invitation in storage.expiries_due(store, at, limit):
         outcomes[_guarded(_expire, store, invitation, as_of)] += 1
     return summary(outcomes)
@@ -48,36 +50,47 @@ def summary(outcomes: Counter) -> dict:
 def _guarded(step: Callable[..., str], store: TenantStore, invitation: dict, *args) -> str:
     try:
         return step(store, invitation, *args)
+    except DuplicateKeyError:
+        return "lost"  # the ledger already has this mail: another pass asked for it
     except PyMongoError as exc:
         if exc.has_error_label("TransientTransactionError"):
             return "lost"  # another pass changed this invitation first; it did the work
         raise
 
 
-def _first_send(store: TenantStore, invitation: dict, as_of: datetime, base_url: str) -> str:
-    decision = rules.send_decision(storage.participant(store, invitation["participant_id"]))
-    if decision is rules.Decision.WAIT:
+def _context(store: TenantStore, invitation: dict) -> rules.SendContext:
+    participant_id, cohort_id = invitation["participant_id"], invitation["cohort_id"]
+    return rules.SendContext(storage.participant(store, participant_id),
+                             storage.has_withdrawn(store, participant_id, cohort_id),
+                             storage.cohort(store, cohort_id))
+
+
+def _mail(store: TenantStore, invitation: dict, as_of: datetime, base_url: str, timezone: str) -> str:
+    """The first mail of a scheduled invitation, or the next reminder of a sent one; or, if what we
+    know now says so, its cancellation."""
+    decision = rules.send_decision(invitation, _context(store, invitation), as_of, timezone)
+    if decision == rules.WAIT:
         return "waiting"
     with store.transaction() as tx:
-        if decision is rules.Decision.CANCEL:
-            return "cancelled" if cancel(tx, invitation, "consent", as_of) else "lost"
-        if not storage.change_invitation(tx, invitation, rules.sent_changes(as_of)):
-            return "lost"
-        _send_link(tx, store.tenant_id, invitation, base_url, attempt=0)
-    return "sent"
-
-
-def _remind(store: TenantStore, invitation: dict, as_of: datetime, base_url: str) -> str:
-    # A participant who withdrew survey consent after the first mail gets no reminder.
-    decision = rules.send_decision(storage.participant(store, invitation["participant_id"]))
-    with store.transaction() as tx:
-        if decision is rules.Decision.CANCEL:
-            return "cancelled" if cancel(tx, invitation, "consent", as_of) else "lost"
-        changes = rules.reminded_changes(invitation, as_of)
+        if decision != rules.SEND:
+            return "cancelled" if cancel(tx, invitation, decision, as_of) else "lost"
+        if invitation["status"] == rules.SCHEDULED:
+            changes = rules.sent_changes(as_of, timezone, _role_now(store, invitation))
+            outcome = "sent"
+        else:
+            changes = rules.reminded_changes(invitation, as_of, timezone)
+            outcome = "reminded"
         if not storage.change_invitation(tx, invitation, changes, match=("status", "reminders")):
             return "lost"
-        _send_link(tx, store.tenant_id, invitation, base_url, attempt=changes["reminders"])
-    return "reminded"
+        _send_link(tx, store.tenant_id, {**invitation, **changes}, base_url, changes["reminders"], as_of)
+    return outcome
+
+
+def _role_now(store: TenantStore, invitation: dict) -> str:
+    """The participant's role in the cohort as intake last said, if the pinned instrument asks it anything."""
+    role = storage.enrolment_role(store, invitation["participant_id"], invitation["cohort_id"])
+    instrument = catalog.find(store, invitation["instrument_key"], invitation["instrument_version"])
+    return role if role and items_for_role(instrument, role) else invitation["role"]
 
 
 def _expire(store: TenantStore, invitation: dict, as_of: datetime) -> str:
@@ -88,8 +101,10 @@ def _expire(store: TenantStore, invitation: dict, as_of: datetime) -> str:
     return "expired"
 
 
-def _send_link(tx: UnitOfWork, tenant_id: str, invitation: dict, base_url: str, attempt: int) -> None:
+def _send_link(tx: UnitOfWork, tenant_id: str, invitation: dict, base_url: str, attempt: int,
+               as_of: datetime) -> None:
     # Each mail gets a fresh link; the earlier ones keep working until the invitation closes.
+    storage.record_send(tx, invitation["_id"], attempt, stamp(as_of))
     token = new_token(tenant_id)
     storage.add_token(tx, token_hash(token), invitation["_id"])
     link = respondent_link(base_url, token)

@@ -221,6 +221,11 @@ CAIP_FU12 = Instrument("caip_fu12", 1, "fu12", ("newcomer", *LEADERS, "mentee"),
 ))
 
 _STANDARD = (CAIP_BASELINE, CAIP_POST, CAIP_FU3, CAIP_FU12)
+# the standard items of INDICATORS.md: the indicators read them, so no instrument may drop them
+INDICATOR_ITEMS = frozenset((
+    "satisfaction", "knowledge_increased", "confidence_navigating", "actions_taken", "pd_opportunity",
+    "advancement", "advancement_date", "base_pay_change_pct", "prepared_to_support", "manager_practices",
+    "open_communication", "org_changes", "employment_status"))
 
 
 def standard_instruments() -> list[Instrument]:
@@ -336,6 +341,11 @@ class InstrumentSchema(Schema):
         errors = _item_errors(data.get("items") or [], data.get("roles") or [])
         if errors:
             raise ValidationError({"items": errors})
+        missing = missing_standard_items(data.get("wave"), data.get("roles") or [], data.get("items") or [])
+        if missing:
+            raise ValidationError({"items": [
+                f"Must keep the standard items the indicators read for {role}: {', '.join(ids)}."
+                for role, ids in missing.items()]})
 
     @post_load
     def make(self, data: dict, **kwargs) -> Instrument:
@@ -365,6 +375,25 @@ def _item_problem(item: Item, seen: set[str], roles: list[str], by_id: dict[str,
     if item.required_with and (target is None or target.type != "multi"):
         return "required_with", "Must name a multi item of this instrument."
     return None
+
+
+def missing_standard_items(wave: str | None, roles: list[str], items: list[Item]) -> dict[str, list[str]]:
+    """For each role, the standard items of ``wave`` (same id and type) that ``items`` do not ask it.
+
+    A council's own instrument replaces the standard one for its wave and roles, so it keeps the
+    standard items (INDICATORS.md) and adds its own: the indicators stay computable.
+    """
+    if wave not in WAVES:
+        return {}
+    standard = standard_instrument_for(wave)
+    missing = {}
+    for role in dict.fromkeys(roles):
+        asked = {(item.id, item.type) for item in items if item.shown_to(role)}
+        lacking = [item.id for item in items_for_role(standard, role)
+                   if item.id in INDICATOR_ITEMS and (item.id, item.type) not in asked]
+        if lacking:
+            missing[role] = lacking
+    return missing
 
 
 def load_instrument(data: dict) -> Instrument:

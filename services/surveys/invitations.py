@@ -1,49 +1,73 @@
-"""Invitations: when a wave falls due and closes, what the due-work pass decides, what events say.
+"""Invitations: when each wave falls due and closes, what the due-work pass decides, what events say.
 
-An invitation asks one enrolment (participant x cohort) to answer one wave's instrument. Its life:
-``scheduled`` -> ``sent`` (first link out; up to 2 reminders, 7 days apart) -> ``responded``; or
-``expired`` once its window closes; or ``cancelled`` (withdrawn, no survey consent, erased).
-Times are aware datetimes here; storage keeps them as stamps. This module does no I/O.
+An invitation asks one enrolment (participant x cohort, or mentee x match) to answer one wave's
+instrument. Its life: ``scheduled`` -> ``sent`` (first link out; up to 2 reminders, 7 days apart)
+-> ``responded``; or ``expired`` once its window closes; or ``cancelled`` (withdrawn, no survey
+consent, erased, or a baseline whose cohort ended before it went out).
+
+Time rules (INDICATORS.md, Waves; docs/surveys.md): the waves an event starts (``baseline`` at
+enrolment, ``post`` at the cohort's completion) go out at once; a wave dated in the future
+(``fu3`` at end + 90 days, ``fu12`` at end + 365, or a post for a cohort ending later) goes out at
+09:00 on that day in the council's time zone, and so do reminders, 7 days after the previous mail.
+Windows are counted in local days, so a window that crosses a DST change still closes at the same
+wall-clock time. This module does no I/O.
 """
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from enum import Enum
 from zoneinfo import ZoneInfo
 
-from services.common.clock import stamp
+from services.common.clock import parse_stamp, stamp
 from services.surveys.instruments import Instrument, items_for_role
 
 SCHEDULED, SENT, RESPONDED, EXPIRED, CANCELLED = "scheduled", "sent", "responded", "expired", "cancelled"
 STATUSES = (SCHEDULED, SENT, RESPONDED, EXPIRED, CANCELLED)
 OPEN = (SCHEDULED, SENT)
-WINDOW_DAYS = {"baseline": 30, "post": 30, "fu3": 30, "fu12": 45}  # INDICATORS.md, Waves
+WAVE_OFFSET_DAYS = {"baseline": 0, "post": 0, "fu3": 90, "fu12": 365}  # INDICATORS.md, Waves
+WINDOW_DAYS = {"baseline": 30, "post": 30, "fu3": 30, "fu12": 45}
+IMMEDIATE_WAVES = ("baseline", "post")  # started by an event: sent as soon as their day has come
+FOLLOW_UPS = ("fu3", "fu12")
+COMPLETION_WAVES = ("post", "fu3", "fu12")
 MAX_REMINDERS = 2
-REMINDER_INTERVAL = timedelta(days=7)
+REMINDER_DAYS = 7
+SEND_TIME = time(9, 0)
+
+# why an invitation is cancelled (EVENTS.md; `cohort_ended` is ours, docs/events.md)
+WITHDRAWN, CONSENT, ERASED, COHORT_ENDED = "withdrawn", "consent", "erased", "cohort_ended"
+WAIT = "wait"  # the participant's registration has not reached us: decide on a later pass
+SEND = "send"
 
 
-class Decision(Enum):
-    """What the due-work pass does with an invitation whose moment has come."""
-
-    WAIT = "wait"  # we do not know the participant yet: their registration has not reached us
-    CANCEL = "cancel"  # no consent to be surveyed
-    SEND = "send"
+def local_day(moment: datetime, timezone: str) -> date:
+    """The calendar day ``moment`` falls on in the council's time zone."""
+    return moment.astimezone(ZoneInfo(timezone)).date()
 
 
-def start_of_day(day: date, timezone: str) -> datetime:
-    """Midnight at the start of ``day`` in the council's time zone."""
-    return datetime.combine(day, time(0), ZoneInfo(timezone))
+def send_moment(day: date, timezone: str) -> datetime:
+    """09:00 on ``day`` in the council's time zone (zoneinfo makes it DST-correct)."""
+    return datetime.combine(day, SEND_TIME, ZoneInfo(timezone))
 
 
-def due_at_for(day: date, timezone: str, now: datetime) -> datetime:
-    """When a wave dated ``day`` falls due: the start of that day locally, or now if that has passed."""
-    return max(start_of_day(day, timezone), now)
+def due_at_for(wave: str, anchor: date, timezone: str, now: datetime) -> datetime:
+    """When ``wave`` of an enrolment anchored on ``anchor`` (enrolment day or end day) falls due."""
+    day = anchor + timedelta(days=WAVE_OFFSET_DAYS[wave])
+    if wave in IMMEDIATE_WAVES and day <= local_day(now, timezone):
+        return now
+    return max(send_moment(day, timezone), now)
 
 
-def closes_at_for(due_at: datetime, wave: str) -> datetime:
-    """The end of the wave's window (30 days; fu12 45)."""
-    return due_at + timedelta(days=WINDOW_DAYS[wave])
+def closes_at_for(due_at: datetime, wave: str, timezone: str) -> datetime:
+    """The end of the wave's window: 30 local days after it fell due (fu12: 45)."""
+    local = due_at.astimezone(ZoneInfo(timezone))
+    # aware arithmetic keeps the wall-clock time, then the zone gives that day's offset
+    return (local + timedelta(days=WINDOW_DAYS[wave])).astimezone(ZoneInfo(timezone))
+
+
+def next_reminder_at(mailed_at: datetime, timezone: str) -> datetime:
+    """09:00 local on the 7th day after a mail."""
+    return send_moment(local_day(mailed_at, timezone) + timedelta(days=REMINDER_DAYS), timezone)
 
 
 def invitation_id() -> str:
@@ -51,74 +75,104 @@ def invitation_id() -> str:
     return f"inv_{secrets.token_hex(8)}"
 
 
-def plan_invitations(cohort: dict, wave: str, instrument: Instrument, due_at: datetime,
-                     skip: set[str]) -> list[dict]:
-    """New invitations for the cohort's enrolments, one each, except participants in ``skip``.
+@dataclass(frozen=True)
+class Enrolment:
+    """Who is invited: a participant in a cohort (or a mentee in a match) with their role there."""
 
-    ``skip`` holds those already invited to this wave of the cohort and those who withdrew from it;
-    a role the instrument has no items for is not invited.
+    participant_id: str
+    cohort_id: str
+    role: str
+    program_kind: str = ""
+
+
+def new_invitation(enrolment: Enrolment, wave: str, instrument: Instrument, due_at: datetime,
+                   timezone: str) -> dict | None:
+    """A scheduled invitation, or None when the instrument asks nothing of the enrolment's role."""
+    if not items_for_role(instrument, enrolment.role):
+        return None
+    closes_at = closes_at_for(due_at, wave, timezone)
+    return {"_id": invitation_id(), "participant_id": enrolment.participant_id,
+            "cohort_id": enrolment.cohort_id, "wave": wave, "role": enrolment.role,
+            "program_kind": enrolment.program_kind, "instrument_key": instrument.key,
+            "instrument_version": instrument.version, "status": SCHEDULED, "due_at": stamp(due_at),
+            "closes_at": stamp(closes_at), "reminders": 0, "next_reminder_at": stamp(closes_at),
+            "reason": "", "created_at": stamp()}
+
+
+@dataclass(frozen=True)
+class SendContext:
+    """What the due pass reads at send time, never frozen at scheduling."""
+
+    participant: dict | None
+    withdrawn: bool = False
+    cohort: dict | None = None
+
+
+def send_decision(invitation: dict, context: SendContext, as_of: datetime, timezone: str) -> str:
+    """``send``, ``wait``, or the reason to cancel, for an invitation (or reminder) whose moment came.
+
+    Consent, withdrawal and erasure are read now: they may arrive in any order with the events
+    that scheduled the invitation, and only the latest word counts.
     """
-    closes_at = closes_at_for(due_at, wave)
-    planned, seen = [], set(skip)
-    for enrolment in cohort["enrolments"]:
-        participant_id, role = enrolment["participant_id"], enrolment["role"]
-        if participant_id in seen or not items_for_role(instrument, role):
-            continue
-        seen.add(participant_id)
-        planned.append(_new_invitation(cohort, participant_id, role, wave, instrument, due_at, closes_at))
-    return planned
-
-
-def _new_invitation(cohort: dict, participant_id: str, role: str, wave: str, instrument: Instrument,
-                    due_at: datetime, closes_at: datetime) -> dict:
-    return {"_id": invitation_id(), "participant_id": participant_id, "cohort_id": cohort["cohort_id"],
-            "wave": wave, "role": role, "program_kind": cohort.get("program_kind", ""),
-            "instrument_key": instrument.key, "instrument_version": instrument.version,
-            "status": SCHEDULED, "due_at": stamp(due_at), "closes_at": stamp(closes_at),
-            "reminders": 0, "next_reminder_at": stamp(closes_at), "reason": "", "created_at": stamp()}
-
-
-def send_decision(participant: dict | None) -> Decision:
-    """Whether an invitation that fell due (or whose reminder did) goes out, waits or is cancelled.
-
-    Consent is checked now rather than at scheduling: a consent change may arrive in any order
-    with the cohort's completion, and only the latest word counts.
-    """
-    if participant is None or not bool(participant.get("registered")):
-        return Decision.WAIT
+    participant = context.participant or {}
+    if participant.get("state") == "erased":
+        return ERASED
+    if context.withdrawn:
+        return WITHDRAWN
+    if not bool(participant.get("registered")):
+        return WAIT
     if not bool(participant.get("consent", {}).get("surveys")):
-        return Decision.CANCEL
-    return Decision.SEND
+        return CONSENT
+    if invitation["wave"] == "baseline" and invitation["status"] == SCHEDULED and \
+            cohort_has_ended(context.cohort, as_of, timezone):
+        return COHORT_ENDED
+    return SEND
 
 
-def sent_changes(as_of: datetime) -> dict:
-    """What an invitation's first sending sets."""
-    return {"status": SENT, "sent_at": stamp(as_of), "reminders": 0,
-            "next_reminder_at": stamp(as_of + REMINDER_INTERVAL)}
+def cohort_has_ended(cohort: dict | None, moment: datetime, timezone: str) -> bool:
+    """Whether the cohort's last day (the real one once completed, else the planned) has come by ``moment``.
+
+    A baseline asked on or after the last day measures nothing: the post wave takes over.
+    """
+    last = (cohort or {}).get("ended_on") or (cohort or {}).get("end_date")  # the real end, else the plan
+    return bool(last) and date.fromisoformat(last) <= local_day(moment, timezone)
 
 
-def reminded_changes(invitation: dict, as_of: datetime) -> dict:
+def sent_changes(as_of: datetime, timezone: str, role: str) -> dict:
+    """What an invitation's first sending sets (the role as read at send time)."""
+    return {"status": SENT, "sent_at": stamp(as_of), "reminders": 0, "role": role,
+            "next_reminder_at": stamp(next_reminder_at(as_of, timezone))}
+
+
+def reminded_changes(invitation: dict, as_of: datetime, timezone: str) -> dict:
     """What one more reminder sets."""
-    return {"reminders": invitation["reminders"] + 1, "next_reminder_at": stamp(as_of + REMINDER_INTERVAL)}
+    return {"reminders": invitation["reminders"] + 1,
+            "next_reminder_at": stamp(next_reminder_at(as_of, timezone))}
 
 
 def is_open_at(invitation: dict, moment: datetime) -> bool:
     """Whether the invitation can still be answered at ``moment``."""
-    return invitation["status"] in OPEN and invitation["closes_at"] > stamp(moment)
+    return invitation["status"] in OPEN and parse_stamp(invitation["closes_at"]) > moment
 
 
 def scheduled_event(invitation: dict) -> dict:
-    """``invitation.scheduled`` data (EVENTS.md plus role and program_kind, docs/events.md)."""
+    """``invitation.scheduled`` data (EVENTS.md plus role, program_kind, instrument_version)."""
     keys = ("participant_id", "cohort_id", "wave", "instrument_key", "due_at", "closes_at", "role",
-            "program_kind")
+            "program_kind", "instrument_version")
     return {"invitation_id": invitation["_id"], **{key: invitation[key] for key in keys}}
 
 
 def due_event(invitation: dict, link: str, attempt: int) -> dict:
     """``invitation.due`` data: attempt 0 is the first mail, 1 and 2 the reminders."""
-    keys = ("participant_id", "wave", "cohort_id", "closes_at", "instrument_key")
+    keys = ("participant_id", "wave", "cohort_id", "closes_at", "instrument_key", "role", "program_kind")
     return {"invitation_id": invitation["_id"], "link": link, "attempt": attempt,
-            **{key: invitation[key] for key in keys}}
+            **{key: invitation.get(key, "") for key in keys}}
+
+
+def cancelled_event(invitation: dict, reason: str) -> dict:
+    """``invitation.cancelled`` data (+ participant_id, cohort_id, wave for reporting's joins)."""
+    return {"invitation_id": invitation["_id"], "reason": reason,
+            **{key: invitation[key] for key in ("participant_id", "cohort_id", "wave")}}
 
 
 def public_view(invitation: dict) -> dict:

@@ -8,8 +8,18 @@ from __future__ import annotations
 CONSENT_SCOPES = ("surveys", "research", "contact")
 
 
+ERASED = "erased"
+
+
+def erased(participant_id: str, at: str) -> dict:
+    """The tombstone of an erased participant: the pseudonymous id, nothing else about them."""
+    return {"_id": participant_id, "state": ERASED, "registered": False, "erased_at": at}
+
+
 def after_registration(current: dict | None, data: dict, at: str) -> dict:
     """The projection once ``participant.registered`` (at event time ``at``) is applied."""
+    if (current or {}).get("state") == ERASED:
+        return current  # a late event never brings an erased participant back
     doc = dict(current or {"_id": data["participant_id"]})
     doc.update({"role": data["role"], "preferred_language": data["preferred_language"], "registered": True})
     return _with_consent(doc, data["consent"], at)
@@ -21,6 +31,8 @@ def after_consent_change(current: dict | None, data: dict, at: str) -> dict:
     A participant we have not seen registered yet is kept as not ``registered``: the due-work
     pass waits for their registration before sending anything.
     """
+    if (current or {}).get("state") == ERASED:
+        return current
     doc = dict(current or {"_id": data["participant_id"], "registered": False})
     return _with_consent(doc, data, at)
 

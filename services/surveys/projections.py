@@ -2,19 +2,23 @@
 
 Each runs in ONE transaction, so the effect, its events and the event id (idempotency) commit
 together; a redelivered event raises ``AlreadyProcessed`` before anything is written.
+The schedule is the invitations themselves: every wave an enrolment will get is stored, with the
+moment it falls due, as soon as the event that fixes that moment arrives.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import date, datetime
 
 from services.common.clock import stamp
-from services.common.mongo import TenantStore
+from services.common.mongo import TenantStore, UnitOfWork
+from services.surveys import catalog, storage
 from services.surveys import invitations as rules
-from services.surveys import storage
-from services.surveys.instruments import standard_instrument_for
-from services.surveys.participants import after_consent_change, after_registration
+from services.surveys.answers import coded_answers
+from services.surveys.invitations import Enrolment
+from services.surveys.participants import after_consent_change, after_registration, erased
 
-POST_WAVE = "post"
+MENTORING = "mentoring"
 
 
 def participant_registered(store: TenantStore, data: dict, at: str) -> None:
@@ -24,29 +28,64 @@ def participant_registered(store: TenantStore, data: dict, at: str) -> None:
         storage.save_participant(tx, after_registration(current, data, at))
 
 
-def consent_changed(store: TenantStore, data: dict, at: str) -> None:
-    """Learn a participant's new consent; it counts when their next invitation falls due."""
+def consent_changed(store: TenantStore, data: dict, at: str, now: datetime) -> int:
+    """Learn a participant's new consent; without survey consent their open invitations are cancelled."""
     with store.transaction() as tx:
         current = storage.participant(tx, data["participant_id"])
-        storage.save_participant(tx, after_consent_change(current, data, at))
+        updated = after_consent_change(current, data, at)
+        storage.save_participant(tx, updated)
+        if bool(updated.get("consent", {}).get("surveys", True)):
+            return 0
+        return _cancel_all(tx, storage.open_invitations(tx, data["participant_id"]), rules.CONSENT, now)
+
+
+def cohort_opened(store: TenantStore, data: dict) -> None:
+    """Remember the cohort's planned dates (a baseline is not asked once it has ended)."""
+    with store.transaction() as tx:
+        storage.save_cohort(tx, data["cohort_id"], {"start_date": data["start_date"].isoformat(),
+                                                    "end_date": data["end_date"].isoformat(),
+                                                    "program_kind": data["program_kind"]})
+
+
+def participant_enrolled(store: TenantStore, data: dict, timezone: str, now: datetime) -> list[dict]:
+    """Schedule the baseline, due at once, unless the cohort has ended or the participant left it."""
+    enrolment = Enrolment(data["participant_id"], data["cohort_id"], data["role"], data["program_kind"])
+    with store.transaction() as tx:
+        storage.save_enrolment(tx, enrolment.participant_id, enrolment.cohort_id, enrolment.role)
+        if rules.cohort_has_ended(storage.cohort(tx, enrolment.cohort_id), now, timezone):
+            return []
+        return _schedule(tx, [enrolment], ("baseline",), rules.local_day(now, timezone), timezone, now)
 
 
 def cohort_completed(store: TenantStore, cohort: dict, timezone: str, now: datetime) -> list[dict]:
-    """Schedule the post-program invitation of every enrolment not yet invited nor withdrawn.
-
-    Returns the invitations made (none when this completion was seen before under another id).
-    """
-    instrument = standard_instrument_for(POST_WAVE)
-    due_at = rules.due_at_for(cohort["ended_on"], timezone, now)
+    """Schedule post (now), fu3 (end + 90 days) and fu12 (end + 365) for every enrolment not yet
+    invited to them nor withdrawn; anchored on the day the cohort really ended."""
+    cohort_id, kind = cohort["cohort_id"], cohort.get("program_kind", "")
+    enrolments = [Enrolment(each["participant_id"], cohort_id, each["role"], kind)
+                  for each in cohort["enrolments"] if not each.get("withdrawn")]
     with store.transaction() as tx:
-        skip = storage.invited_in_cohort(tx, cohort["cohort_id"], POST_WAVE)
-        skip |= storage.withdrawn_from(tx, cohort["cohort_id"])
-        planned = rules.plan_invitations(cohort, POST_WAVE, instrument, due_at, skip)
-        # a concurrent duplicate raises DuplicateKeyError: the transaction aborts, the retry sees it
-        storage.insert_invitations(tx, planned)
-        for invitation in planned:
-            tx.emit("invitation.scheduled", rules.scheduled_event(invitation), subject=invitation["_id"])
-    return planned
+        storage.save_cohort(tx, cohort_id, {"ended_on": cohort["ended_on"].isoformat(), "program_kind": kind})
+        for each in enrolments:
+            storage.save_enrolment(tx, each.participant_id, cohort_id, each.role)
+        return _schedule(tx, enrolments, rules.COMPLETION_WAVES, cohort["ended_on"], timezone, now)
+
+
+def mentorship_matched(store: TenantStore, data: dict) -> None:
+    """Remember whose match it is: its end anchors the mentee's follow-ups."""
+    with store.transaction() as tx:
+        storage.save_match(tx, data["match_id"], data["mentee_id"])
+
+
+def mentorship_ended(store: TenantStore, data: dict, ended_on: date, timezone: str,
+                     now: datetime) -> list[dict]:
+    """Schedule the mentee's fu3 and fu12 after the match's end; the match id is their cohort id."""
+    with store.transaction() as tx:
+        mentee_id = data.get("mentee_id") or storage.match_mentee(tx, data["match_id"])
+        if mentee_id is None:
+            raise LookupError(f"match {data['match_id']} ended before we saw it made: retried later")
+        enrolment = Enrolment(mentee_id, data["match_id"], "mentee", MENTORING)
+        storage.save_enrolment(tx, mentee_id, data["match_id"], "mentee")
+        return _schedule(tx, [enrolment], rules.FOLLOW_UPS, ended_on, timezone, now)
 
 
 def participant_withdrawn(store: TenantStore, data: dict, now: datetime) -> int:
@@ -54,14 +93,59 @@ def participant_withdrawn(store: TenantStore, data: dict, now: datetime) -> int:
     with store.transaction() as tx:
         storage.record_withdrawal(tx, data["participant_id"], data["cohort_id"], data.get("reason", ""))
         found = storage.open_invitations(tx, data["participant_id"], data["cohort_id"])
-        return sum(cancel(tx, invitation, "withdrawn", now) for invitation in found)
+        return _cancel_all(tx, found, rules.WITHDRAWN, now)
 
 
-def cancel(tx, invitation: dict, reason: str, now: datetime) -> bool:
+def participant_erased(store: TenantStore, participant_id: str, now: datetime) -> int:
+    """Erasure: cancel open invitations, forget their links, keep only coded answers, and keep no
+    language or consent; the pseudonymous id stays as a tombstone so no late event revives them."""
+    with store.transaction() as tx:
+        storage.save_participant(tx, erased(participant_id, stamp(now)))
+        cancelled = _cancel_all(tx, storage.open_invitations(tx, participant_id), rules.ERASED, now)
+        storage.delete_tokens(tx, [each["_id"] for each in storage.invitations_of(tx, participant_id)])
+        for response in storage.responses_of(tx, participant_id):
+            instrument = catalog.find(tx, response["instrument_key"], response["instrument_version"])
+            storage.replace_answers(tx, response["_id"], coded_answers(instrument, response["answers"]),
+                                    {"language": "", "erased_at": stamp(now)})
+        return cancelled
+
+
+def _schedule(tx: UnitOfWork, enrolments: Iterable[Enrolment], waves: Iterable[str], anchor: date,
+              timezone: str, now: datetime) -> list[dict]:
+    planned, seen, cohorts = [], set(), set()
+    for enrolment in enrolments:
+        if enrolment.cohort_id not in cohorts:
+            cohorts.add(enrolment.cohort_id)
+            seen |= {(pid, wave, enrolment.cohort_id)
+                     for pid, wave in storage.invited_in_cohort(tx, enrolment.cohort_id)}
+        if storage.has_withdrawn(tx, enrolment.participant_id, enrolment.cohort_id):
+            continue
+        for wave in waves:
+            key = (enrolment.participant_id, wave, enrolment.cohort_id)
+            if key in seen:
+                continue
+            seen.add(key)
+            instrument = catalog.instrument_for(tx, wave, enrolment.role)
+            due_at = rules.due_at_for(wave, anchor, timezone, now)
+            invitation = rules.new_invitation(enrolment, wave, instrument, due_at, timezone)
+            if invitation is not None:
+                planned.append(invitation)
+    # a concurrent duplicate raises DuplicateKeyError (unique participant+cohort+wave): the
+    # transaction aborts and the event's retry sees the invitations already there
+    storage.insert_invitations(tx, planned)
+    for invitation in planned:
+        tx.emit("invitation.scheduled", rules.scheduled_event(invitation), subject=invitation["_id"])
+    return planned
+
+
+def _cancel_all(tx: UnitOfWork, found: list[dict], reason: str, now: datetime) -> int:
+    return sum(cancel(tx, invitation, reason, now) for invitation in found)
+
+
+def cancel(tx: UnitOfWork, invitation: dict, reason: str, now: datetime) -> bool:
     """Cancel one invitation in the transaction ``tx`` if it is still as read; emits the event."""
     changes = {"status": rules.CANCELLED, "reason": reason, "ended_at": stamp(now)}
     if not storage.change_invitation(tx, invitation, changes):
         return False
-    tx.emit("invitation.cancelled", {"invitation_id": invitation["_id"], "reason": reason},
-            subject=invitation["_id"])
+    tx.emit("invitation.cancelled", rules.cancelled_event(invitation, reason), subject=invitation["_id"])
     return True

@@ -65,6 +65,36 @@ class ConsentChangedSchema(ConsentSchema):
 class EnrolmentSchema(_EventData):
     participant_id = _id(required=True)
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    withdrawn = fields.Boolean(load_default=False)
+
+
+class ParticipantEnrolledSchema(_EventData):
+    participant_id = _id(required=True)
+    cohort_id = _id(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    program_kind = fields.String(load_default="")
+
+
+class CohortOpenedSchema(_EventData):
+    cohort_id = _id(required=True)
+    program_kind = fields.String(load_default="")
+    start_date = fields.Date(required=True)
+    end_date = fields.Date(required=True)
+
+
+class MentorshipMatchedSchema(_EventData):
+    match_id = _id(required=True)
+    mentee_id = _id(required=True)
+
+
+class MentorshipEndedSchema(_EventData):
+    match_id = _id(required=True)
+    mentee_id = _id(load_default=None)
+    ended_on = fields.Date(load_default=None)
+
+
+class ParticipantErasedSchema(_EventData):
+    participant_id = _id(required=True)
 
 
 class CohortCompletedSchema(_EventData):

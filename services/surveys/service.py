@@ -6,7 +6,7 @@ Entrypoints translate and delegate; the rules live in ``invitations``, ``due``, 
 from __future__ import annotations
 
 from services.common import ops
-from services.common.clock import now
+from services.common.clock import now, parse_stamp
 from services.common.events import event_handler
 from services.common.http import READERS, STAFF, api, json_body
 from services.common.mongo import TenantDatabase
@@ -45,29 +45,56 @@ class SurveysService(ops.ServiceBase):
     @event_handler("intake", "consent.changed")
     def on_consent_changed(self, event: dict) -> None:
         data = schemas.ConsentChangedSchema().load(event["data"])
-        projections.consent_changed(self.db, data, event["time"])
+        projections.consent_changed(self.db, data, event["time"], now())
+
+    @event_handler("intake", "cohort.opened")
+    def on_cohort_opened(self, event: dict) -> None:
+        projections.cohort_opened(self.db, schemas.CohortOpenedSchema().load(event["data"]))
+
+    @event_handler("intake", "participant.enrolled")
+    def on_participant_enrolled(self, event: dict) -> None:
+        data = schemas.ParticipantEnrolledSchema().load(event["data"])
+        projections.participant_enrolled(self.db, data, self.council.timezone, now())
 
     @event_handler("intake", "cohort.completed")
     def on_cohort_completed(self, event: dict) -> None:
         cohort = schemas.CohortCompletedSchema().load(event["data"])
         projections.cohort_completed(self.db, cohort, self.council.timezone, now())
 
+    @event_handler("intake", "mentorship.matched")
+    def on_mentorship_matched(self, event: dict) -> None:
+        projections.mentorship_matched(self.db, schemas.MentorshipMatchedSchema().load(event["data"]))
+
+    @event_handler("intake", "mentorship.ended")
+    def on_mentorship_ended(self, event: dict) -> None:
+        data = schemas.MentorshipEndedSchema().load(event["data"])
+        ended_on = data["ended_on"] or parse_stamp(event["time"]).date()
+        projections.mentorship_ended(self.db, data, ended_on, self.council.timezone, now())
+
     @event_handler("intake", "participant.withdrawn")
     def on_participant_withdrawn(self, event: dict) -> None:
         data = schemas.ParticipantWithdrawnSchema().load(event["data"])
         projections.participant_withdrawn(self.db, data, now())
+
+    @event_handler("intake", "participant.erased")
+    def on_participant_erased(self, event: dict) -> None:
+        data = schemas.ParticipantErasedSchema().load(event["data"])
+        projections.participant_erased(self.db, data["participant_id"], now())
 
     # --- due work --------------------------------------------------------------------------------
 
     @tenant_timer()
     def run_due_work(self) -> dict:
         """The due-work pass as of now, for each served tenant."""
-        return run_due_pass(self.db, now(), base_url=self.council.base_url)
+        return self._due_pass(now())
 
     @api("POST", "/v1/scheduler/run", roles=ADMIN)
     def run_scheduler(self, request):
         as_of = schemas.SchedulerRunSchema().load(json_body(request))["as_of"]
-        return 200, run_due_pass(self.db, as_of, base_url=self.council.base_url)
+        return 200, self._due_pass(as_of)
+
+    def _due_pass(self, as_of) -> dict:
+        return run_due_pass(self.db, as_of, base_url=self.council.base_url, timezone=self.council.timezone)
 
     # --- instruments and invitations -------------------------------------------------------------
 

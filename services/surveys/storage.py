@@ -19,6 +19,7 @@ from services.surveys.invitations import OPEN, SCHEDULED, SENT
 
 PARTICIPANTS, INVITATIONS, TOKENS = "participants", "invitations", "tokens"
 RESPONSES, INSTRUMENTS, WITHDRAWALS = "responses", "instruments", "withdrawals"
+ENROLMENTS, COHORTS, MATCHES, SENDS = "enrolments", "cohorts", "matches", "sends"
 
 INDEXES: dict[str, list[IndexModel]] = {
     PARTICIPANTS: [],
@@ -32,7 +33,14 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("cohort_id", ASCENDING), ("wave", ASCENDING)]),
     ],
     TOKENS: [IndexModel([("invitation_id", ASCENDING)])],
-    RESPONSES: [IndexModel([("invitation_id", ASCENDING)], unique=True)],
+    # one document per (invitation, attempt), written with its invitation.due: a second pass that
+    # somehow got past the conditional update still cannot emit the same mail twice
+    SENDS: [],
+    ENROLMENTS: [IndexModel([("participant_id", ASCENDING)])],
+    COHORTS: [],
+    MATCHES: [],
+    RESPONSES: [IndexModel([("invitation_id", ASCENDING)], unique=True),
+                IndexModel([("participant_id", ASCENDING)])],
     INSTRUMENTS: [],
     WITHDRAWALS: [],
 }
@@ -59,10 +67,15 @@ def invitation(db: Db, invitation_id: str) -> dict | None:
     return db[INVITATIONS].find_one({"_id": invitation_id})
 
 
-def invited_in_cohort(db: Db, cohort_id: str, wave: str) -> set[str]:
-    """The participants already invited to ``wave`` of the cohort."""
-    found = db[INVITATIONS].find({"cohort_id": cohort_id, "wave": wave}, {"participant_id": 1})
-    return {doc["participant_id"] for doc in found}
+def invited_in_cohort(db: Db, cohort_id: str) -> set[tuple[str, str]]:
+    """(participant, wave) pairs already invited in the cohort."""
+    found = db[INVITATIONS].find({"cohort_id": cohort_id}, {"participant_id": 1, "wave": 1})
+    return {(doc["participant_id"], doc["wave"]) for doc in found}
+
+
+def invitations_of(db: Db, participant_id: str) -> list[dict]:
+    """Every invitation of a participant, whatever its state."""
+    return list(db[INVITATIONS].find({"participant_id": participant_id}))
 
 
 def insert_invitations(db: Db, docs: list[dict]) -> None:
@@ -123,6 +136,17 @@ def add_token(db: Db, token_hash: str, invitation_id: str) -> None:
     db[TOKENS].insert_one({"_id": token_hash, "invitation_id": invitation_id, "created_at": stamp()})
 
 
+def record_send(db: Db, invitation_id: str, attempt: int, at: str) -> None:
+    """The ledger of mails asked for; DuplicateKeyError if this attempt was asked for already."""
+    db[SENDS].insert_one({"_id": f"{invitation_id}:{attempt}", "invitation_id": invitation_id,
+                          "attempt": attempt, "at": at})
+
+
+def delete_tokens(db: Db, invitation_ids: list[str]) -> int:
+    """Forget every link of these invitations; returns how many."""
+    return db[TOKENS].delete_many({"invitation_id": {"$in": invitation_ids}}).deleted_count
+
+
 def invitation_by_token(db: Db, token_hash: str) -> dict | None:
     """The invitation a link belongs to, or None."""
     token = db[TOKENS].find_one({"_id": token_hash})
@@ -134,6 +158,16 @@ def invitation_by_token(db: Db, token_hash: str) -> dict | None:
 def insert_response(db: Db, doc: dict) -> None:
     """Store a response (all answers, free text included); one per invitation."""
     db[RESPONSES].insert_one(doc)
+
+
+def responses_of(db: Db, participant_id: str) -> list[dict]:
+    """Every response a participant gave."""
+    return list(db[RESPONSES].find({"participant_id": participant_id}))
+
+
+def replace_answers(db: Db, response_id: str, answers: dict, changes: dict) -> None:
+    """Keep only ``answers`` in a response (erasure drops the free text), with other ``changes``."""
+    db[RESPONSES].update_one({"_id": response_id}, {"$set": {"answers": answers, **changes}})
 
 
 # --- instruments ---------------------------------------------------------------------------------
@@ -164,10 +198,55 @@ def insert_instrument(store: TenantStore, definition: dict) -> bool:
 
 def record_withdrawal(db: Db, participant_id: str, cohort_id: str, reason: str) -> None:
     """Remember that a participant left a cohort (their later invitations there are not made)."""
-    doc = {"participant_id": participant_id, "cohort_id": cohort_id, "reason": reason, "at": stamp()}
-    db[WITHDRAWALS].replace_one({"_id": f"{participant_id}:{cohort_id}"}, doc, upsert=True)
+    key = f"{participant_id}:{cohort_id}"
+    # the _id goes in the document too: nx-27017's replace_one(upsert) ignores the filter's (storage.md)
+    doc = {"_id": key, "participant_id": participant_id, "cohort_id": cohort_id, "reason": reason,
+           "at": stamp()}
+    db[WITHDRAWALS].replace_one({"_id": key}, doc, upsert=True)
 
 
 def withdrawn_from(db: Db, cohort_id: str) -> set[str]:
     """The participants who withdrew from the cohort."""
     return {doc["participant_id"] for doc in db[WITHDRAWALS].find({"cohort_id": cohort_id})}
+
+
+def has_withdrawn(db: Db, participant_id: str, cohort_id: str) -> bool:
+    """Whether the participant left the cohort."""
+    return db[WITHDRAWALS].find_one({"_id": f"{participant_id}:{cohort_id}"}) is not None
+
+
+# --- enrolments, cohorts and mentoring matches (what intake told us) -----------------------------
+
+def save_enrolment(db: Db, participant_id: str, cohort_id: str, role: str) -> None:
+    """The participant's role in the cohort, as last announced."""
+    key = f"{participant_id}:{cohort_id}"
+    doc = {"_id": key, "participant_id": participant_id, "cohort_id": cohort_id, "role": role}
+    db[ENROLMENTS].replace_one({"_id": key}, doc, upsert=True)
+
+
+def enrolment_role(db: Db, participant_id: str, cohort_id: str) -> str | None:
+    """The participant's current role in the cohort, if announced."""
+    doc = db[ENROLMENTS].find_one({"_id": f"{participant_id}:{cohort_id}"})
+    return doc["role"] if doc else None
+
+
+def cohort(db: Db, cohort_id: str) -> dict | None:
+    """What we know of a cohort (planned dates from cohort.opened, ended_on once completed)."""
+    return db[COHORTS].find_one({"_id": cohort_id})
+
+
+def save_cohort(db: Db, cohort_id: str, changes: dict) -> None:
+    """Merge facts about a cohort."""
+    doc = {**(cohort(db, cohort_id) or {"_id": cohort_id}), **changes}
+    db[COHORTS].replace_one({"_id": cohort_id}, doc, upsert=True)
+
+
+def save_match(db: Db, match_id: str, mentee_id: str) -> None:
+    """A mentoring match: whose follow-ups it anchors."""
+    db[MATCHES].replace_one({"_id": match_id}, {"_id": match_id, "mentee_id": mentee_id}, upsert=True)
+
+
+def match_mentee(db: Db, match_id: str) -> str | None:
+    """The mentee of a match, if we saw it made."""
+    doc = db[MATCHES].find_one({"_id": match_id})
+    return doc["mentee_id"] if doc else None

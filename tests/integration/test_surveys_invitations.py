@@ -64,9 +64,13 @@ def invitations(api: Api, **filters) -> list[dict]:
     return answer.json()["items"]
 
 
-def wait_for_invitations(api: Api, cohort_id: str, count: int) -> list[dict]:
-    return eventually(lambda: len(found := invitations(api, cohort_id=cohort_id)) == count and found,
-                      what=f"{count} invitations")
+def wait_for_invitations(api: Api, cohort_id: str, count: int, wave: str = "post") -> list[dict]:
+    return eventually(lambda: len(found := invitations(api, cohort_id=cohort_id, wave=wave)) == count
+                      and found, what=f"{count} invitations")
+
+
+def nine_in_toronto(day: date) -> datetime:
+    return datetime.combine(day, time(9), ZoneInfo("America/Toronto"))
 
 
 def run_pass(api: Api, moment) -> dict:
@@ -93,11 +97,10 @@ def test_a_completed_cohort_schedules_one_post_invitation_per_enrolment(surveys,
     assert {each["participant_id"] for each in found} == set(people)
     assert {(each["wave"], each["status"], each["instrument_key"]) for each in found} == {
         ("post", "scheduled", "caip_post")}
-    # due at midnight in the council's time zone on the day the cohort ended; open 30 days
-    midnight_in_toronto = datetime.combine(ENDED_ON, time(0), ZoneInfo("America/Toronto"))
-    assert found[0]["due_at"] == stamp(midnight_in_toronto)
-    assert parse_stamp(found[0]["closes_at"]) - midnight_in_toronto == timedelta(days=30)
-    events = outbox_events(survey_db, "invitation.scheduled")
+    # a cohort ending later: due at 09:00 in the council's time zone on its last day; open 30 days
+    assert found[0]["due_at"] == stamp(nine_in_toronto(ENDED_ON))
+    assert parse_stamp(found[0]["closes_at"]) == nine_in_toronto(ENDED_ON + timedelta(days=30))
+    events = [e for e in outbox_events(survey_db, "invitation.scheduled") if e["data"]["wave"] == "post"]
     assert {event["data"]["participant_id"] for event in events} == set(people)
     assert events[0]["data"]["role"] == "newcomer" and events[0]["data"]["program_kind"] == "caip"
 
@@ -111,7 +114,7 @@ def test_a_cohort_completed_twice_still_gives_one_invitation_each(surveys, intak
     processed = survey_db["processed_events"]
     eventually(lambda: processed.find_one({"event_id": again["id"]}), what="the second announcement handled")
     assert len(wait_for_invitations(surveys, cohort_id, 2)) == 2
-    assert len(outbox_events(survey_db, "invitation.scheduled")) == 2
+    assert len(outbox_events(survey_db, "invitation.scheduled")) == 6  # post, fu3, fu12 each
 
 
 def test_a_cohort_that_ended_in_the_past_is_due_now(surveys, intake):
@@ -127,7 +130,7 @@ def test_the_invitation_is_sent_on_the_due_day_and_not_before(surveys, intake, s
     due = parse_stamp(invitation["due_at"])
     assert run_pass(surveys, due - timedelta(minutes=1))["sent"] == 0
     assert run_pass(surveys, due)["sent"] == 1
-    [sent] = invitations(surveys, participant_id=invitation["participant_id"])
+    [sent] = invitations(surveys, participant_id=invitation["participant_id"], wave="post")
     assert sent["status"] == "sent"
     [event] = outbox_events(survey_db, "invitation.due")
     assert event["data"]["attempt"] == 0
@@ -149,19 +152,22 @@ def test_the_invitation_list_never_shows_a_token(surveys, intake, survey_db):
 def test_a_participant_who_gave_no_survey_consent_is_cancelled_when_due(surveys, intake, survey_db):
     invitation = scheduled_one(surveys, intake, surveys_consent=False)
     result = run_pass(surveys, parse_stamp(invitation["due_at"]))
-    assert (result["sent"], result["cancelled"]) == (0, 1)
-    [cancelled] = invitations(surveys, participant_id=invitation["participant_id"])
+    assert (result["sent"], result["cancelled"]) == (0, 1)  # only the post wave has fallen due
+    [cancelled] = invitations(surveys, participant_id=invitation["participant_id"], wave="post")
     assert (cancelled["status"], cancelled["reason"]) == ("cancelled", "consent")
     assert [e["data"]["reason"] for e in outbox_events(survey_db, "invitation.cancelled")] == ["consent"]
     assert outbox_events(survey_db, "invitation.due") == []
 
 
-def test_consent_withdrawn_after_scheduling_counts_when_the_invitation_falls_due(surveys, intake):
+def test_consent_withdrawn_after_scheduling_cancels_every_open_wave_at_once(surveys, intake, survey_db):
     invitation = scheduled_one(surveys, intake)
     change = intake.publish("consent.changed", {"participant_id": invitation["participant_id"],
                                                 "surveys": False, "research": False, "contact": True})
     eventually(lambda: intake.db["processed_events"].find_one({"event_id": change["id"]}), what="the change")
-    assert run_pass(surveys, parse_stamp(invitation["due_at"]))["cancelled"] == 1
+    found = invitations(surveys, participant_id=invitation["participant_id"])
+    assert {(each["wave"], each["status"], each["reason"]) for each in found} == {
+        ("post", "cancelled", "consent"), ("fu3", "cancelled", "consent"), ("fu12", "cancelled", "consent")}
+    assert run_pass(surveys, parse_stamp(invitation["due_at"]))["sent"] == 0
 
 
 def test_an_invitation_for_a_participant_not_yet_known_waits(surveys, intake):
@@ -175,10 +181,11 @@ def test_an_invitation_for_a_participant_not_yet_known_waits(surveys, intake):
 def test_reminders_go_out_at_seven_and_fourteen_days_and_no_more(surveys, intake, survey_db):
     due = parse_stamp(scheduled_one(surveys, intake)["due_at"])
     run_pass(surveys, due)
-    assert run_pass(surveys, due + timedelta(days=6))["due"] == 0
-    assert run_pass(surveys, due + timedelta(days=7))["reminded"] == 1
-    assert run_pass(surveys, due + timedelta(days=14))["reminded"] == 1
-    assert run_pass(surveys, due + timedelta(days=21))["reminded"] == 0
+    day = ENDED_ON
+    assert run_pass(surveys, nine_in_toronto(day + timedelta(days=7)) - timedelta(minutes=1))["due"] == 0
+    assert run_pass(surveys, nine_in_toronto(day + timedelta(days=7)))["reminded"] == 1
+    assert run_pass(surveys, nine_in_toronto(day + timedelta(days=14)))["reminded"] == 1
+    assert run_pass(surveys, nine_in_toronto(day + timedelta(days=21)))["reminded"] == 0
     attempts = sorted(e["data"]["attempt"] for e in outbox_events(survey_db, "invitation.due"))
     assert attempts == [0, 1, 2]
     links = {e["data"]["link"] for e in outbox_events(survey_db, "invitation.due")}
@@ -195,7 +202,7 @@ def test_no_reminder_is_sent_after_a_response(surveys, intake, survey_db):
     token = event["data"]["link"].split("/r/")[1]
     answer = surveys.with_key(None).post(f"/r/{token}", {"satisfaction": 5, "knowledge_increased": 4})
     assert answer.status_code == 200, answer.text
-    assert run_pass(surveys, due + timedelta(days=7))["reminded"] == 0
+    assert run_pass(surveys, nine_in_toronto(ENDED_ON + timedelta(days=7)))["reminded"] == 0
     assert len(outbox_events(survey_db, "invitation.due")) == 1
 
 
@@ -205,7 +212,8 @@ def test_an_unanswered_invitation_expires_after_thirty_days_and_its_link_is_gone
     run_pass(surveys, due)
     assert run_pass(surveys, due + timedelta(days=29, hours=23))["expired"] == 0
     assert run_pass(surveys, due + timedelta(days=30))["expired"] == 1
-    assert invitations(surveys, participant_id=invitation["participant_id"])[0]["status"] == "expired"
+    [expired] = invitations(surveys, participant_id=invitation["participant_id"], wave="post")
+    assert expired["status"] == "expired"
     assert [e["data"]["invitation_id"] for e in outbox_events(survey_db, "invitation.expired")] == [
         invitation["id"]]
     first_link = next(e for e in outbox_events(survey_db, "invitation.due") if e["data"]["attempt"] == 0)
@@ -218,10 +226,13 @@ def test_a_withdrawn_participant_s_open_invitation_is_cancelled(surveys, intake,
     invitation = scheduled_one(surveys, intake)
     intake.publish("participant.withdrawn", {"participant_id": invitation["participant_id"],
                                              "cohort_id": invitation["cohort_id"], "reason": "moved"})
-    eventually(lambda: invitations(surveys, participant_id=invitation["participant_id"])[0]["status"]
-               == "cancelled", what="the cancellation")
-    [event] = outbox_events(survey_db, "invitation.cancelled")
-    assert event["data"] == {"invitation_id": invitation["id"], "reason": "withdrawn"}
+    eventually(lambda: {each["status"] for each in invitations(
+        surveys, participant_id=invitation["participant_id"])} == {"cancelled"}, what="the cancellation")
+    events = {e["data"]["wave"]: e["data"] for e in outbox_events(survey_db, "invitation.cancelled")}
+    assert set(events) == {"post", "fu3", "fu12"}
+    assert events["post"] == {"invitation_id": invitation["id"], "reason": "withdrawn", "wave": "post",
+                              "participant_id": invitation["participant_id"],
+                              "cohort_id": invitation["cohort_id"]}
     assert run_pass(surveys, parse_stamp(invitation["due_at"]))["sent"] == 0
 
 
@@ -257,6 +268,7 @@ def test_the_timer_runs_the_pass_as_of_now(service_env, container_factory, amqp_
     participant_id = intake.register()
     intake.complete_cohort([participant_id], ended_on=date.today() - timedelta(days=1))  # due now
     eventually(lambda: invitations(surveys, participant_id=participant_id, status="sent"), what="the send")
+    eventually(lambda: outbox_events(survey_db, "invitation.due"), what="the event")
     assert [e["data"]["attempt"] for e in outbox_events(survey_db, "invitation.due")] == [0]
 
 
@@ -270,8 +282,9 @@ def test_invitations_page_with_limit_and_after(surveys, intake):
     people = [intake.register() for _ in range(3)]
     cohort_id = intake.complete_cohort(people)["data"]["cohort_id"]
     wait_for_invitations(surveys, cohort_id, 3)
-    first = surveys.get("/v1/invitations", params={"cohort_id": cohort_id, "limit": 2}).json()
+    first = surveys.get("/v1/invitations", params={"cohort_id": cohort_id, "wave": "post", "limit": 2}).json()
     assert len(first["items"]) == 2 and first["next"] == first["items"][1]["id"]
-    rest = surveys.get("/v1/invitations", params={"cohort_id": cohort_id, "limit": 2, "after": first["next"]})
+    rest = surveys.get("/v1/invitations", params={"cohort_id": cohort_id, "wave": "post", "limit": 2,
+                                                   "after": first["next"]})
     assert len(rest.json()["items"]) == 1 and rest.json()["next"] is None
     assert {each["participant_id"] for each in first["items"] + rest.json()["items"]} == set(people)

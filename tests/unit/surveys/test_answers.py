@@ -164,7 +164,7 @@ def test_an_unsupported_language_falls_back_to_english():
 
 def test_yes_no_and_single_items_of_a_posted_instrument():
     instrument = load_instrument({
-        "key": "exit", "version": 1, "wave": "post", "roles": ["newcomer"], "items": [
+        "key": "exit", "version": 1, "wave": "baseline", "roles": ["newcomer"], "items": [
             {"id": "would_recommend", "type": "yes_no", "required": True,
              "text": {"en": "Recommend?", "fr": "Recommander?"}},
             {"id": "format", "type": "single", "required": True, "text": {"en": "Format?", "fr": "Format?"},

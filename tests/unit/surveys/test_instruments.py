@@ -127,7 +127,7 @@ def test_standard_instruments_pass_the_staff_schema_and_survive_json(instrument)
 
 
 def _posted(**changes):
-    body = {"key": "exit_interview", "version": 2, "wave": "post", "roles": ["newcomer", "mentee"],
+    body = {"key": "exit_interview", "version": 2, "wave": "baseline", "roles": ["newcomer", "mentee"],
             "items": [
                 {"id": "would_recommend", "type": "yes_no", "required": True,
                  "text": {"en": "Would you recommend it?", "fr": "Le recommanderiez-vous?"}},
@@ -209,3 +209,16 @@ def test_an_unknown_item_type_is_rejected():
     body = _posted()
     body["items"][0]["type"] = "slider"
     assert "type" in _errors(body)["items"][0]
+
+
+def test_a_councils_own_instrument_must_keep_the_standard_items_the_indicators_read():
+    own_item = {"id": "match_quality", "type": "likert5", "required": True,
+                "text": {"en": "My match was a good fit.", "fr": "Mon jumelage me convenait."}}
+    body = {"key": "mentoring_exit", "version": 1, "wave": "fu3", "roles": ["mentee"], "items": [own_item]}
+    errors = _errors(body)
+    assert errors == {"items": ["Must keep the standard items the indicators read for mentee: "
+                                "actions_taken, employment_status."]}
+    kept = [dump_instrument(standard_instrument_for("fu3"))["items"][i] for i in (1, 6)]
+    assert [item["id"] for item in kept] == ["actions_taken", "employment_status"]
+    loaded = load_instrument({**body, "items": [own_item, *kept]})
+    assert [item.id for item in loaded.items] == ["match_quality", "actions_taken", "employment_status"]
