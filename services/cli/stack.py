@@ -118,6 +118,8 @@ def _service_env(mongo_uri: str) -> dict[str, str]:
         "SMTP_PORT": str(SMTP_PORT),
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{DEFAULT_PORTS['surveys']}",
         "SERVED_TENANTS": "*",
+        # the demo's mail goes to a local sink: deliver it at any hour unless told otherwise
+        "NOTIFICATIONS_SENDING_HOURS": os.environ.get("NOTIFICATIONS_SENDING_HOURS", "00:00-24:00"),
     }
 
 

@@ -52,6 +52,7 @@ class _EnvSchema(Schema):
     NOTIFICATIONS_RETRY_CAP_SECONDS = fields.Float(load_default=3600.0, validate=validate.Range(min=0))
     NOTIFICATIONS_SEND_LEASE_SECONDS = fields.Float(load_default=120.0, validate=validate.Range(min=1))
     WEBHOOK_TIMEOUT_SECONDS = fields.Float(load_default=10.0, validate=validate.Range(min=0.1, max=120))
+    NOTIFICATIONS_TEMPLATE_DIR = fields.String(load_default=None, allow_none=True)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class Settings:
     notifications_retry_cap_seconds: float
     notifications_send_lease_seconds: float
     webhook_timeout_seconds: float
+    notifications_template_dir: str | None = None
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:

@@ -1,18 +1,16 @@
-"""The notifications service's nameko dependencies beyond the kernel's: the post room and a per-key lock.
+"""The notifications service's nameko dependency beyond the kernel's: the post room.
 
-``PostRoom`` hands a worker a ``Post``: the SMTP server and sender from the settings, the councils
-of the tenant registry, and where unsubscribe links point. ``OneAtATime`` serialises the workers
-of one container on a key: copies of the same event (see ``delivery``), and the writes to one
-tenant's database (see ``storage``).
+``PostRoom`` hands a worker a ``Post``: the SMTP server and sender, the sending rules from the
+settings (hours, rate, attempts, backoff, lease), the council of the worker's tenant from the
+tenant registry, its templates, and where unsubscribe links point.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
 from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
 
-from eventlet.semaphore import Semaphore
 from nameko.extensions import DependencyProvider
 
 from services.common.config import Settings
@@ -20,15 +18,26 @@ from services.common.runtime import Runtime
 from services.common.tenancy import TenantRegistry
 from services.notifications import mail
 from services.notifications.rules import Council
+from services.notifications.schedule import SendingHours
 
 
 class Post:
-    """What a worker needs to send a mail on behalf of a council."""
+    """What a worker needs to send a mail on behalf of its council."""
 
-    def __init__(self, settings: Settings, registry: TenantRegistry, public_url: str):
+    def __init__(self, settings: Settings, registry: TenantRegistry, public_url: str, tenant_id: str | None,
+                 amqp_uri: str = ""):
         self._settings, self._registry, self.public_url = settings, registry, public_url.rstrip("/")
+        self.tenant_id, self.amqp_uri = tenant_id, amqp_uri
+        self.webhook_timeout = settings.webhook_timeout_seconds
         self.sender = settings.smtp_from
-        self.delivery_limit = settings.event_delivery_limit
+        self.hours = SendingHours.parse(settings.notifications_sending_hours)
+        self.per_minute = settings.notifications_per_minute
+        self.max_attempts = settings.notifications_max_attempts
+        self.retry_base = settings.notifications_retry_base_seconds
+        self.retry_cap = settings.notifications_retry_cap_seconds
+        self.lease_seconds = settings.notifications_send_lease_seconds
+        self.reply_to = settings.smtp_from
+        self._template_dir = settings.notifications_template_dir
 
     @property
     def domain(self) -> str:
@@ -40,8 +49,20 @@ class Post:
         entry = self._registry.get_tenant(tenant_id)
         if entry is None:
             return None
-        return Council(name=entry["name"], timezone=entry.get("timezone") or "UTC",
-                       languages=tuple(entry.get("languages") or ("en",)))
+        council = Council(name=entry["name"], timezone=entry.get("timezone") or "UTC",
+                          languages=tuple(entry.get("languages") or ("en",)),
+                          reply_to=entry.get("reply_to") or self.sender)
+        if tenant_id == self.tenant_id:
+            self.reply_to = council.reply_to
+        return council
+
+    def render(self, template: str, lang: str, context: dict[str, Any],
+               council: Council) -> mail.RenderedMail:
+        """Render in the participant's language, with the council's own templates first if it has any."""
+        overrides = None
+        if self._template_dir and self.tenant_id:
+            overrides = Path(self._template_dir) / self.tenant_id
+        return mail.render(template, lang, context, tenant_languages=council.languages, overrides=overrides)
 
     def unsubscribe_url(self, token: str) -> str:
         """The public address of the unsubscribe page of ``token``."""
@@ -56,40 +77,16 @@ class Post:
 
 
 class PostRoom(DependencyProvider):
-    """Gives each worker a ``Post``."""
+    """Gives each worker a ``Post`` for the tenant in its context data."""
 
     runtime = Runtime()
 
     def get_dependency(self, worker_ctx) -> Post:
-        return Post(self.runtime.settings, self.runtime.registry, self._public_url())
+        return Post(self.runtime.settings, self.runtime.registry, self._public_url(),
+                    worker_ctx.context_data.get("tenant_id"), self.runtime.amqp_uri)
 
     def _public_url(self) -> str:
         # A setting wins when the kernel has one; until then the service's own listening address,
         # which is right for local runs only (a deployment needs NOTIFICATIONS_PUBLIC_URL).
         configured = getattr(self.runtime.settings, "notifications_public_url", None)
         return configured or f"http://{self.container.config['WEB_SERVER_ADDRESS']}"
-
-
-class OneAtATime(DependencyProvider):
-    """``with self.one_at_a_time(key):`` lets one worker of this container at a time hold ``key``."""
-
-    def setup(self) -> None:
-        self._locks: dict[str, tuple[Semaphore, int]] = {}
-
-    def get_dependency(self, worker_ctx) -> Callable[[str], AbstractContextManager[None]]:
-        return self._hold
-
-    @contextmanager
-    def _hold(self, key: str) -> Iterator[None]:
-        # Greenthreads switch only on I/O, so the bookkeeping below needs no lock of its own.
-        lock, users = self._locks.get(key, (Semaphore(1), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users == 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)

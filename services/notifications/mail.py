@@ -101,14 +101,14 @@ class SmtpSettings:
 # --- rendering -------------------------------------------------------------------------------------
 
 
-def available_languages() -> frozenset[str]:
+def available_languages(overrides: Path | None = None) -> frozenset[str]:
     """The languages that have templates."""
-    return frozenset(_catalogue())
+    return frozenset(_catalogue(overrides))
 
 
-def available_templates() -> frozenset[str]:
+def available_templates(overrides: Path | None = None) -> frozenset[str]:
     """The template names that exist in at least one language."""
-    return frozenset().union(*_catalogue().values())
+    return frozenset().union(*_catalogue(overrides).values())
 
 
 def choose_language(lang: str, tenant_languages: Collection[str] | None = None) -> str:
@@ -131,41 +131,48 @@ def render(
     context: Mapping[str, Any],
     *,
     tenant_languages: Collection[str] | None = None,
+    overrides: Path | None = None,
 ) -> RenderedMail:
     """Render ``template`` in the participant's language (see ``choose_language``).
 
+    ``overrides`` is a council's own template folder (``<lang>/<name>.*``, the same layout):
+    a file there replaces the built-in file of the same name; the rest stay built-in.
     The keys ``lang`` and ``subject`` are set here for the templates; any given are replaced.
     Raises ``UnknownTemplate``, ``UnknownLanguage`` or ``TemplateContextError``.
     """
-    if template not in available_templates():
+    if template not in available_templates(overrides):
         raise UnknownTemplate(f"no template named {template!r}; known: {sorted(available_templates())}")
     chosen = choose_language(lang, tenant_languages)
-    if template not in _catalogue()[chosen]:
+    if template not in _catalogue(overrides)[chosen]:
         raise UnknownTemplate(f"template {template!r} has no {chosen!r} version")
     values = {**context, "lang": chosen}
+    env = _environment(overrides)
     # A subject is one line; a line break in it would end the header.
-    values["subject"] = _LINE_BREAKS.sub(" ", _render_part(template, chosen, "subject", values)).strip()
+    values["subject"] = _LINE_BREAKS.sub(" ", _render_part(env, template, chosen, "subject", values)).strip()
     return RenderedMail(
         template=template,
         lang=chosen,
         subject=values["subject"],
-        text=_render_part(template, chosen, "text", values).strip() + "\n",
-        html=_render_part(template, chosen, "html", values).strip() + "\n",
+        text=_render_part(env, template, chosen, "text", values).strip() + "\n",
+        html=_render_part(env, template, chosen, "html", values).strip() + "\n",
     )
 
 
-def _render_part(template: str, lang: str, part: str, values: Mapping[str, Any]) -> str:
+def _render_part(env: jinja2.Environment, template: str, lang: str, part: str,
+                 values: Mapping[str, Any]) -> str:
     name = f"{lang}/{template}{_PART_SUFFIXES[part]}"
     try:
-        return _environment().get_template(name).render(values)
+        return env.get_template(name).render(values)
     except (jinja2.UndefinedError, ValueError) as exc:
         raise TemplateContextError(f"{name}: {exc}") from exc
 
 
 @cache
-def _environment() -> jinja2.Environment:
+def _environment(overrides: Path | None = None) -> jinja2.Environment:
+    # the council's folder first: FileSystemLoader takes the first match along its search path
+    search = [overrides, TEMPLATE_DIR] if overrides is not None and overrides.is_dir() else [TEMPLATE_DIR]
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        loader=jinja2.FileSystemLoader(search),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -176,9 +183,9 @@ def _environment() -> jinja2.Environment:
 
 
 @cache
-def _catalogue() -> dict[str, frozenset[str]]:
+def _catalogue(overrides: Path | None = None) -> dict[str, frozenset[str]]:
     """Each language folder with the template names that have all three parts in it."""
-    files = set(_environment().list_templates())
+    files = set(_environment(overrides).list_templates())
     catalogue: dict[str, set[str]] = {}
     for name in files:
         lang, _, file = name.partition("/")

@@ -1,17 +1,23 @@
-"""The rules of a survey notification, with no I/O: which mail, to whom, and how each attempt ends.
+"""The rules of a notification, with no I/O: which mail, who may get it, and how each attempt ends.
 
-A notification is one mail caused by one event: it is identified by (template, participant id,
-cause event id). Its ``status`` moves
+A notification is one message caused by one thing: it is identified by (template, recipient,
+cause), a unique index. The cause is the id of the event that asked for it, except a session
+reminder, whose cause is the session itself (``<cohort id>#<session index>``), because either of
+two events (``cohort.opened``, ``participant.enrolled``) may be the one that completes it.
 
-    new -> sending -> sent                      the SMTP server took the mail
-                   -> pending -> sending ...    a transient refusal; the event is retried
-                   -> failed                    a permanent refusal, or transient ones too many times
-    new -> skipped                              no consent: nothing is sent
-    new -> failed                               intake knows no such participant
-    sending (found again) -> uncertain          a worker died mid-send: never resent
+Every email waits in the queue (the ``notifications`` collection) until a sending pass takes it.
+Its ``status`` moves
 
-``new`` is never stored. The finished statuses are announced by an event (``announcement``),
-except ``skipped``, which is an ordinary outcome of consent and not a delivery.
+    queued -> sending -> sent                     the SMTP server took the mail
+                      -> queued (later)           a transient refusal, attempts left (backoff)
+                      -> failed                   a permanent refusal, or no attempts left
+    queued -> skipped                             no consent at send time: nothing is sent
+    queued -> failed                              intake knows no such participant
+    queued -> cancelled                           erased, withdrawn, or too late (the session passed)
+    sending, lease expired -> uncertain           a worker died mid-send: never resent
+
+``sent``, ``failed`` and ``uncertain`` are announced with ``notification.sent`` /
+``notification.failed`` (``final``); a retry is announced with a non-final ``notification.failed``.
 """
 
 from __future__ import annotations
@@ -21,15 +27,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-EMAIL = "email"
-NEW, PENDING, SENDING = "new", "pending", "sending"
-SENT, SKIPPED, FAILED, UNCERTAIN = "sent", "skipped", "failed", "uncertain"
-STORED_STATUSES = (PENDING, SENDING, SENT, SKIPPED, FAILED, UNCERTAIN)
-FINISHED = frozenset({SENT, SKIPPED, FAILED, UNCERTAIN})
+EMAIL, WEBHOOK = "email", "webhook"
+QUEUED, SENDING = "queued", "sending"
+SENT, SKIPPED, FAILED, UNCERTAIN, CANCELLED = "sent", "skipped", "failed", "uncertain", "cancelled"
+STORED_STATUSES = (QUEUED, SENDING, SENT, SKIPPED, FAILED, UNCERTAIN, CANCELLED)
+FINISHED = frozenset({SENT, SKIPPED, FAILED, UNCERTAIN, CANCELLED})
 
 INVITATION, REMINDER = "survey_invitation", "survey_reminder"
+MENTOR_MATCH, SESSION_REMINDER, THANK_YOU = "mentor_match", "session_reminder", "thank_you"
+TEMPLATES = (INVITATION, REMINDER, MENTOR_MATCH, SESSION_REMINDER, THANK_YOU)
+# Survey mail needs the participant's consent to surveys as well as to being contacted.
+SURVEY_TEMPLATES = frozenset({INVITATION, REMINDER, THANK_YOU})
+
 UNKNOWN_PARTICIPANT = "unknown participant"
 INTERRUPTED = "interrupted while sending; not resent to avoid a duplicate"
+ERASED, WITHDRAWN = "participant erased", "withdrawn from the cohort"
+TOO_LATE = "too late: the session has passed"
 
 _ADDRESS = re.compile(r"<?[^\s<>@]+@[^\s<>@]+>?")
 
@@ -41,6 +54,7 @@ class Council:
     name: str
     timezone: str
     languages: tuple[str, ...]
+    reply_to: str = ""
 
 
 def template_for(attempt: int) -> str:
@@ -48,32 +62,44 @@ def template_for(attempt: int) -> str:
     return INVITATION if attempt == 0 else REMINDER
 
 
-def new_notification(notification_id: str, template: str, due: Mapping[str, Any], cause_event_id: str,
-                     at: str) -> dict:
-    """A notification not stored yet, for the ``invitation.due`` data ``due``."""
+def new_notification(notification_id: str, template: str, participant_id: str, cause: str, at: str, *,
+                     context: Mapping[str, Any] | None = None, not_before: str = "", expires_at: str = "",
+                     invitation_id: str = "", attempt: int = 0) -> dict:
+    """A queued email: ids and template values only (contact data is fetched when it is sent)."""
     return {
-        "_id": notification_id, "channel": EMAIL, "template": template,
-        "participant_id": due["participant_id"], "cause_event_id": cause_event_id,
-        "invitation_id": due["invitation_id"], "attempt": due["attempt"], "wave": due["wave"],
-        "status": NEW, "attempts": 0, "error": "", "lang": "", "created_at": at,
+        "_id": notification_id, "channel": EMAIL, "template": template, "participant_id": participant_id,
+        "cause_event_id": cause, "invitation_id": invitation_id, "attempt": attempt,
+        "wave": (context or {}).get("wave", ""), "context": dict(context or {}), "status": QUEUED,
+        "attempts": 0, "error": "", "lang": "", "created_at": at, "updated_at": at,
+        "not_before": not_before or at, "expires_at": expires_at, "lease_until": "", "claim": "",
     }
 
 
-def may_mail(contact: Mapping[str, Any]) -> bool:
-    """A survey mail needs consent to surveys and to being contacted: nothing is sent without both."""
+def may_mail(template: str, contact: Mapping[str, Any]) -> bool:
+    """Consent to contact for every mail; survey mail also needs consent to surveys."""
     consent = contact.get("consent") or {}
     # bool(): a boolean may come back from storage as 1/0
-    return bool(consent.get("surveys")) and bool(consent.get("contact"))
+    if not bool(consent.get("contact")):
+        return False
+    return template not in SURVEY_TEMPLATES or bool(consent.get("surveys"))
 
 
-def mail_context(due: Mapping[str, Any], contact: Mapping[str, Any], council: Council,
-                 unsubscribe_url: str) -> dict:
-    """The template context of ``services.notifications.mail.render`` for a survey mail."""
-    return {
-        "given_name": contact["given_name"], "council_name": council.name, "wave": due["wave"],
-        "link": due["link"], "closes_at": due["closes_at"], "timezone": council.timezone,
-        "unsubscribe_url": unsubscribe_url, "attempt": due["attempt"],
-    }
+def mail_context(notification: Mapping[str, Any], contact: Mapping[str, Any], council: Council,
+                 unsubscribe_url: str, other: Mapping[str, Any] | None = None) -> dict:
+    """The template context: the stored values, the recipient's name, the council, the link out."""
+    context = {**notification["context"], "given_name": contact["given_name"],
+               "family_name": contact.get("family_name") or "", "council_name": council.name,
+               "timezone": council.timezone, "unsubscribe_url": unsubscribe_url,
+               "attempt": notification["attempt"]}
+    if other is not None:
+        context["other"] = {"given_name": other["given_name"], "family_name": other.get("family_name") or "",
+                            "email": other["email"]}
+    return context
+
+
+def other_party(notification: Mapping[str, Any]) -> str | None:
+    """The participant a mail introduces (a mentor-match introduction names the other side)."""
+    return notification["context"].get("other_id")
 
 
 def full_name(contact: Mapping[str, Any]) -> str:
@@ -82,9 +108,8 @@ def full_name(contact: Mapping[str, Any]) -> str:
 
 
 def gives_up(transient: bool, attempts: int, limit: int) -> bool:
-    """Whether a refusal ends the notification: a permanent one at once, a transient one when the
-    event's deliveries (``EVENT_DELIVERY_LIMIT``) are used up, so the log says ``failed`` rather
-    than leaving the notification ``pending`` behind a dead letter."""
+    """Whether a refusal ends the notification: a permanent one at once, a transient one when
+    ``NOTIFICATIONS_MAX_ATTEMPTS`` are used up."""
     return not transient or attempts >= limit
 
 
@@ -93,22 +118,14 @@ def redact(detail: str) -> str:
     return _ADDRESS.sub("<address>", detail)
 
 
-def conclude(notification: dict, status: str, error: str = "", at: str = "") -> tuple[str, dict] | None:
-    """Give ``notification`` its final ``status``; returns the event that announces it, if any."""
-    notification.update(status=status, error=error, updated_at=at)
-    if status == SENT:
-        notification["sent_at"] = at
-    return announcement(notification)
-
-
-def announcement(notification: Mapping[str, Any]) -> tuple[str, dict] | None:
-    """(event type, data) announcing a finished notification; None for a skipped one."""
-    data = {key: notification[key] for key in ("channel", "template", "participant_id", "invitation_id",
-                                               "attempt")}
+def announcement(notification: Mapping[str, Any], *, final: bool = True) -> tuple[str, dict] | None:
+    """(event type, data) announcing how an attempt ended; None for skipped or cancelled."""
+    data = {key: notification.get(key) for key in ("channel", "template", "participant_id", "invitation_id",
+                                                    "attempt")}
     data["notification_id"] = notification["_id"]
     if notification["status"] == SENT:
         return "notification.sent", data
-    if notification["status"] in (FAILED, UNCERTAIN):
+    if notification["status"] in (FAILED, UNCERTAIN) or not final:
         return "notification.failed", {**data, "error": notification["error"],
-                                       "attempts": notification["attempts"], "final": True}
+                                       "attempts": notification["attempts"], "final": final}
     return None

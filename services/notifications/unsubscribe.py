@@ -15,7 +15,7 @@ import secrets
 from werkzeug.wrappers import Response
 
 from services.common.http import html_response
-from services.notifications import pages
+from services.notifications import pages, webhook_store
 from services.notifications.dependencies import Post
 from services.notifications.storage import USED, UnsubscribeTokens
 
@@ -41,5 +41,5 @@ def withdraw(token: str, tenant_id: str, *, tokens: UnsubscribeTokens, post: Pos
     found = tokens.find(token) if council else None
     if found is None:
         return html_response(404, pages.render(pages.UNKNOWN))
-    state = pages.DONE if tokens.use(found) else pages.ALREADY
+    state = pages.DONE if tokens.use(found, also=webhook_store.fan_out) else pages.ALREADY
     return html_response(200, pages.render(state, council.name, found["lang"]))

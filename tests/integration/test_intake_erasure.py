@@ -3,11 +3,9 @@ real RabbitMQ and the Mongo server. The other services' part: test_erasure_every
 """
 from __future__ import annotations
 
-import base64
 import json
 import secrets
 
-import pytest
 import requests
 from nameko.standalone.rpc import ServiceRpcProxy
 
@@ -15,14 +13,6 @@ from services.common.tenancy import database_name
 from tests.support.http import Api
 
 CONSENT = {"version": "2026-01", "surveys": True, "research": True, "contact": True}
-MASTER_KEY = base64.b64encode(secrets.token_bytes(32)).decode()
-
-
-@pytest.fixture(autouse=True)
-def master_key(service_env):
-    """Intake seals personal data under a master key (harmless where it does not)."""
-    service_env.setenv("IEC_MASTER_KEY", MASTER_KEY)
-
 
 def person() -> dict:
     tag = secrets.token_hex(4)

@@ -1,8 +1,10 @@
-"""Survey mail over real RabbitMQ, the Mongo server and a local SMTP server.
+"""Mail through the queue over real RabbitMQ, the Mongo server and a local SMTP server.
 
-Intake is being written elsewhere, so a small nameko service named ``intake`` stands in for it at
-the edge of ours: its ``get_contact`` answers from ``CONTACTS``, per tenant, as the real one will
-(the e2e tests use the real one). A subscriber service records what notifications publishes.
+A small nameko service named ``intake`` stands in for intake at the edge of ours: its
+``get_contact`` answers from ``CONTACTS``, per tenant, as the real one does (the consent tests and
+the e2e tests use the real one). A subscriber service records what notifications publishes.
+Events only queue mail; each test runs the sending pass itself, as of an instant it chooses
+(``POST /v1/notifications/run``), so sending hours and the rate limit are under its control.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 
@@ -98,6 +101,9 @@ def smtp_server(handler: ScriptedMailbox) -> Iterator[int]:
 @pytest.fixture
 def start_notifications(service_env, container_factory, amqp_uri, tenant):
     """Starts intake's stand-in, the subscriber and notifications mailing through ``smtp_port``."""
+    service_env.setenv("NOTIFICATIONS_RETRY_BASE_SECONDS", "60")
+    service_env.setenv("NOTIFICATIONS_RETRY_CAP_SECONDS", "600")
+    service_env.setenv("NOTIFICATIONS_MAX_ATTEMPTS", "3")
 
     def start(smtp_port: int) -> Api:
         service_env.setenv("SMTP_HOST", "127.0.0.1")
@@ -105,6 +111,7 @@ def start_notifications(service_env, container_factory, amqp_uri, tenant):
         start_service(container_factory, IntakeDouble, amqp_uri)
         start_service(container_factory, Subscriber, amqp_uri)
         return Api(start_service(container_factory, NotificationsService, amqp_uri), tenant["staff"])
+
 
     return start
 
@@ -133,9 +140,32 @@ def invitation_due(tenant: dict, participant_id: str, attempt: int = 0) -> dict:
     return new_event("surveys", "invitation.due", tenant["id"], data, subject=invitation_id)
 
 
-def deliver(amqp_uri: str, event: dict) -> dict:
-    publish_event(amqp_uri, "surveys", event)
+def deliver(amqp_uri: str, event: dict, source: str = "surveys") -> dict:
+    publish_event(amqp_uri, source, event)
     return event
+
+
+# 10:00 in Toronto (the test councils' time zone), after anything a test queues
+DAY = datetime(2031, 3, 4, 15, 0, tzinfo=UTC)
+
+
+def run(api: Api, tenant: dict, as_of: datetime = DAY) -> dict:
+    """Run the sending pass as of ``as_of``; returns what it did (email counts)."""
+    answer = api.with_key(tenant["admin"]).post("/v1/notifications/run", {"as_of": as_of.isoformat()})
+    assert answer.status_code == 200, answer.text
+    return answer.json()["email"]
+
+
+def queued(api: Api, participant_id: str, count: int = 1) -> list[dict]:
+    """Wait until ``count`` mails to the participant are queued (their events were consumed)."""
+    return eventually(lambda: len(entries := log_of(api, participant_id)) >= count and entries,
+                      what=f"{count} queued mail(s)")
+
+
+def deliver_and_run(api: Api, amqp_uri: str, tenant: dict, event: dict, as_of: datetime = DAY) -> dict:
+    deliver(amqp_uri, event)
+    queued(api, event["data"]["participant_id"])
+    return run(api, tenant, as_of)
 
 
 def log_of(api: Api, participant_id: str) -> list[dict]:
@@ -169,7 +199,8 @@ def text_of(message: EmailMessage) -> str:
 def test_an_english_participant_gets_one_invitation_with_their_link(notifications, mail_sink, amqp_uri,
                                                                     tenant):
     amara = participant(tenant, "en")
-    event = deliver(amqp_uri, invitation_due(tenant, amara))
+    event = invitation_due(tenant, amara)
+    assert deliver_and_run(notifications, amqp_uri, tenant, event) == {"sent": 1}
 
     [received] = mail_sink.wait_for(1)
     council = f"Council {tenant['id']}"
@@ -190,7 +221,7 @@ def test_an_english_participant_gets_one_invitation_with_their_link(notification
 
 def test_a_french_participant_gets_the_invitation_in_french(notifications, mail_sink, amqp_uri, tenant):
     zoe = participant(tenant, "fr")
-    deliver(amqp_uri, invitation_due(tenant, zoe))
+    deliver_and_run(notifications, amqp_uri, tenant, invitation_due(tenant, zoe))
 
     [received] = mail_sink.wait_for(1)
     assert received["Subject"] == f"Council {tenant['id']} aimerait connaître votre avis"
@@ -202,9 +233,20 @@ def test_a_french_participant_gets_the_invitation_in_french(notifications, mail_
 def test_without_consent_nothing_is_sent_and_the_log_says_skipped(notifications, mail_sink, amqp_uri, tenant,
                                                                   refused):
     who = participant(tenant, "en", **{refused: False})
-    deliver(amqp_uri, invitation_due(tenant, who))
+    assert deliver_and_run(notifications, amqp_uri, tenant, invitation_due(tenant, who)) == {"skipped": 1}
 
-    status_becomes(notifications, who, "skipped")
+    assert status_becomes(notifications, who, "skipped")["attempts"] == 0
+    assert mail_sink.messages == []
+
+
+def test_consent_is_read_when_the_mail_is_sent_not_when_it_is_queued(notifications, mail_sink, amqp_uri,
+                                                                     tenant):
+    amara = participant(tenant)
+    deliver(amqp_uri, invitation_due(tenant, amara))
+    queued(notifications, amara)
+    CONTACTS[(tenant["id"], amara)]["consent"]["contact"] = False  # withdrawn meanwhile
+
+    assert run(notifications, tenant) == {"skipped": 1}
     assert mail_sink.messages == []
 
 
@@ -213,12 +255,14 @@ def test_the_same_event_delivered_twice_sends_one_mail(notifications, mail_sink,
     event = invitation_due(tenant, amara)
     deliver(amqp_uri, event)
     deliver(amqp_uri, event)
-    status_becomes(notifications, amara, "sent")
-    deliver(amqp_uri, event)  # and once more after it settled
-    deliver(amqp_uri, invitation_due(tenant, marker))
+    queued(notifications, amara)
+    run(notifications, tenant)
+    deliver(amqp_uri, event)  # and once more after it was sent
+    deliver(amqp_uri, invitation_due(tenant, marker))  # queued after the copies: they were consumed by then
+    queued(notifications, marker)
+    run(notifications, tenant)
 
     messages = mail_sink.wait_for(2)
-    status_becomes(notifications, marker, "sent")
     assert len(mails_to(messages, amara)) == 1
     assert [e["status"] for e in log_of(notifications, amara)] == ["sent"]
     eventually(lambda: heard(tenant, "notification.sent", marker), what="the marker's notification.sent")
@@ -230,17 +274,20 @@ def test_a_cohorts_invitations_falling_due_together_are_each_sent_once(notificat
     cohort = [participant(tenant, lang) for lang in ("en", "fr") * 6]
     for each in cohort:
         deliver(amqp_uri, invitation_due(tenant, each))
+    for each in cohort:
+        queued(notifications, each)
 
+    assert run(notifications, tenant) == {"sent": len(cohort)}
     messages = mail_sink.wait_for(len(cohort))
     addressees = sorted(m["To"].addresses[0].addr_spec for m in messages)
     assert addressees == sorted(f"{each}@example.org" for each in cohort)
-    for each in cohort:
-        status_becomes(notifications, each, "sent")
+    assert run(notifications, tenant) == {}
 
 
 def test_a_reminder_uses_the_reminder_mail(notifications, mail_sink, amqp_uri, tenant):
     amara = participant(tenant)
-    event = deliver(amqp_uri, invitation_due(tenant, amara, attempt=1))
+    event = invitation_due(tenant, amara, attempt=1)
+    deliver_and_run(notifications, amqp_uri, tenant, event)
 
     [received] = mail_sink.wait_for(1)
     assert received["Subject"] == f"Reminder: Council {tenant['id']} would like your feedback"
@@ -249,17 +296,75 @@ def test_a_reminder_uses_the_reminder_mail(notifications, mail_sink, amqp_uri, t
     assert status_becomes(notifications, amara, "sent")["template"] == "survey_reminder"
 
 
-def test_a_temporary_smtp_refusal_is_retried_and_the_mail_sent_once(start_notifications, amqp_uri, tenant):
+# --- sending hours and the rate limit ---------------------------------------------------------
+
+
+def test_mail_waits_for_the_councils_sending_hours(notifications, mail_sink, amqp_uri, tenant):
+    amara = participant(tenant)
+    late_evening = datetime(2031, 3, 5, 1, 30, tzinfo=UTC)  # 20:30 in Toronto
+    early_morning = datetime(2031, 3, 5, 12, 59, tzinfo=UTC)  # 07:59
+    opening = datetime(2031, 3, 5, 13, 0, tzinfo=UTC)  # 08:00
+
+    assert deliver_and_run(notifications, amqp_uri, tenant, invitation_due(tenant, amara), late_evening) == {
+        "held": 1}
+    assert run(notifications, tenant, early_morning) == {"held": 1}
+    assert mail_sink.messages == []
+    assert status_becomes(notifications, amara, "queued")
+
+    assert run(notifications, tenant, opening) == {"sent": 1}
+    assert len(mail_sink.wait_for(1)) == 1
+
+
+def test_a_council_sends_at_most_its_rate_per_minute(start_notifications, service_env, mail_sink, amqp_uri,
+                                                     tenant):
+    service_env.setenv("NOTIFICATIONS_PER_MINUTE", "2")
+    api = start_notifications(mail_sink.port)
+    people = [participant(tenant) for _ in range(3)]
+    for each in people:
+        deliver(amqp_uri, invitation_due(tenant, each))
+    for each in people:
+        queued(api, each)
+
+    assert run(api, tenant, DAY) == {"sent": 2, "held": 1}
+    assert run(api, tenant, DAY + timedelta(seconds=30)) == {"held": 1}
+    assert run(api, tenant, DAY + timedelta(seconds=60)) == {"sent": 1}
+    assert len(mail_sink.wait_for(3)) == 3
+
+
+# --- refusals and crashes ---------------------------------------------------------------------
+
+
+def test_a_temporary_smtp_refusal_is_retried_later_and_the_mail_sent_once(start_notifications, amqp_uri,
+                                                                            tenant):
     mailbox = ScriptedMailbox(data_replies=["451 4.3.0 Try again later"])
     with smtp_server(mailbox) as port:
         api = start_notifications(port)
         amara = participant(tenant)
-        deliver(amqp_uri, invitation_due(tenant, amara))
+        assert deliver_and_run(api, amqp_uri, tenant, invitation_due(tenant, amara)) == {"retried": 1}
+        assert status_becomes(api, amara, "queued")["not_before"] <= (DAY + timedelta(seconds=60)).isoformat()
+        assert run(api, tenant, DAY + timedelta(seconds=600)) == {"sent": 1}
 
         entry = status_becomes(api, amara, "sent")
     assert len(mailbox.accepted) == 1
     assert entry["attempts"] == 2
-    assert heard(tenant, "notification.failed", amara) == []
+    [retry] = eventually(lambda: heard(tenant, "notification.failed", amara), what="the retry announced")
+    assert retry["data"]["final"] is False and retry["data"]["attempts"] == 1
+    assert "451" in retry["data"]["error"]
+
+
+def test_a_mail_refused_every_time_fails_after_the_last_attempt(start_notifications, amqp_uri, tenant):
+    mailbox = ScriptedMailbox(data_replies=["451 4.3.0 Try again later"] * 3)
+    with smtp_server(mailbox) as port:
+        api = start_notifications(port)
+        amara = participant(tenant)
+        deliver_and_run(api, amqp_uri, tenant, invitation_due(tenant, amara))
+        assert run(api, tenant, DAY + timedelta(seconds=600)) == {"retried": 1}
+        assert run(api, tenant, DAY + timedelta(seconds=1200)) == {"failed": 1}
+        assert run(api, tenant, DAY + timedelta(seconds=1800)) == {}
+    assert mailbox.accepted == []
+    finals = eventually(lambda: [e for e in heard(tenant, "notification.failed", amara)
+                                 if e["data"]["final"]], what="the final failure")
+    assert finals[0]["data"]["attempts"] == 3
 
 
 def test_a_permanent_smtp_refusal_fails_for_good_and_is_announced(start_notifications, amqp_uri, tenant):
@@ -267,7 +372,7 @@ def test_a_permanent_smtp_refusal_fails_for_good_and_is_announced(start_notifica
     mailbox = ScriptedMailbox(rcpt_reply=f"550 5.1.1 <{amara}@example.org>: Recipient address rejected")
     with smtp_server(mailbox) as port:
         api = start_notifications(port)
-        deliver(amqp_uri, invitation_due(tenant, amara))
+        assert deliver_and_run(api, amqp_uri, tenant, invitation_due(tenant, amara)) == {"failed": 1}
 
         entry = status_becomes(api, amara, "failed")
         [failed] = eventually(lambda: heard(tenant, "notification.failed", amara), what="notification.failed")
@@ -281,7 +386,7 @@ def test_a_permanent_smtp_refusal_fails_for_good_and_is_announced(start_notifica
 
 def test_an_unknown_participant_fails_without_a_mail(notifications, mail_sink, amqp_uri, tenant):
     stranger = f"p{secrets.token_hex(5)}"
-    deliver(amqp_uri, invitation_due(tenant, stranger))
+    deliver_and_run(notifications, amqp_uri, tenant, invitation_due(tenant, stranger))
 
     assert status_becomes(notifications, stranger, "failed")["error"] == "unknown participant"
     [failed] = eventually(lambda: heard(tenant, "notification.failed", stranger), what="notification.failed")
@@ -289,18 +394,18 @@ def test_an_unknown_participant_fails_without_a_mail(notifications, mail_sink, a
     assert mail_sink.messages == []
 
 
-def test_a_mail_found_half_sent_is_not_resent_but_reported_uncertain(notifications, mail_sink, amqp_uri,
-                                                                     tenant, mongo_client):
-    # The state a crash between "sending" and the outcome leaves behind.
+def test_a_mail_left_sending_past_its_lease_is_not_resent_but_reported_uncertain(
+        notifications, mail_sink, amqp_uri, tenant, mongo_client):
+    # The state a process killed between its claim and the outcome leaves behind.
     amara = participant(tenant)
-    event = invitation_due(tenant, amara)
-    mongo_client[database_name(tenant["id"], "notifications")]["notifications"].insert_one({
-        "_id": "0" * 24, "channel": "email", "template": "survey_invitation", "participant_id": amara,
-        "cause_event_id": event["id"], "invitation_id": event["data"]["invitation_id"], "attempt": 0,
-        "wave": "post", "status": "sending", "attempts": 1, "error": "", "lang": "en",
-        "created_at": "2030-01-01T00:00:00.000Z"})
-    deliver(amqp_uri, event)
+    deliver(amqp_uri, invitation_due(tenant, amara))
+    [entry] = queued(notifications, amara)
+    mongo_client[database_name(tenant["id"], "notifications")]["notifications"].update_one(
+        {"_id": entry["notification_id"]},
+        {"$set": {"status": "sending", "attempts": 1, "lease_until": "2020-01-01T00:00:00.000Z",
+                  "claim": "x"}})
 
+    assert run(notifications, tenant) == {"uncertain": 1}
     status_becomes(notifications, amara, "uncertain")
     [failed] = eventually(lambda: heard(tenant, "notification.failed", amara), what="notification.failed")
     assert failed["data"]["error"] == "interrupted while sending; not resent to avoid a duplicate"
@@ -320,8 +425,10 @@ def unsubscribe_link(message: EmailMessage) -> str:
 def test_the_unsubscribe_link_of_a_mail_withdraws_consent_once(notifications, mail_sink, amqp_uri, tenant,
                                                                mongo_client):
     zoe = participant(tenant, "fr")
-    deliver(amqp_uri, invitation_due(tenant, zoe))
-    link = unsubscribe_link(mail_sink.wait_for(1)[0])
+    deliver_and_run(notifications, amqp_uri, tenant, invitation_due(tenant, zoe))
+    message = mail_sink.wait_for(1)[0]
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    link = unsubscribe_link(message)
     assert link.startswith(f"{notifications.base_url}/u/{tenant['id']}.")
     page = Api(link).get("")
     assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
@@ -349,15 +456,16 @@ def test_an_unknown_unsubscribe_link_is_a_404_page(notifications, tenant):
             assert "This link is not valid" in answer.text
 
 
-# --- the delivery log --------------------------------------------------------------------------
+# --- the delivery log and the pass endpoint ----------------------------------------------------
 
 
 def test_the_delivery_log_shows_statuses_and_never_an_address(notifications, mail_sink, amqp_uri, tenant):
     sent, skipped = participant(tenant), participant(tenant, surveys=False)
     deliver(amqp_uri, invitation_due(tenant, sent))
     deliver(amqp_uri, invitation_due(tenant, skipped))
-    status_becomes(notifications, sent, "sent")
-    status_becomes(notifications, skipped, "skipped")
+    queued(notifications, sent)
+    queued(notifications, skipped)
+    run(notifications, tenant)
 
     analyst = notifications.with_key(tenant["analyst"])
     everything = analyst.get("/v1/notifications")
@@ -377,3 +485,11 @@ def test_the_delivery_log_rejects_a_bad_filter_and_a_missing_key(notifications):
     assert answer.status_code == 400
     assert set(answer.json()["fields"]) == {"status", "limit"}
     assert notifications.with_key(None).get("/v1/notifications").status_code == 401
+
+
+def test_the_pass_endpoint_is_for_admins_and_wants_an_instant(notifications, tenant):
+    for bad in ({}, {"as_of": "tomorrow"}, {"as_of": "2031-03-04T10:00:00"}):
+        answer = notifications.with_key(tenant["admin"]).post("/v1/notifications/run", bad)
+        assert answer.status_code == 400, bad
+        assert answer.json()["fields"].keys() == {"as_of"}
+    assert notifications.post("/v1/notifications/run", {"as_of": DAY.isoformat()}).status_code == 403

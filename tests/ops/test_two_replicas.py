@@ -70,12 +70,18 @@ def test_two_replicas_send_one_invitation_each_and_count_every_answer_once(platf
         assert reply.status_code == 200, reply.text
     eventually(lambda: indicator(api, "I2", cohort_id=cohort["id"])["denominator"] == 3,
                timeout=30, what="three responses counted")
-    time.sleep(SETTLE_SECONDS)  # a second copy of anything would arrive by now
 
-    emails = {person["email"] for person in people}
-    received = [m["To"].addresses[0].addr_spec for m in platform.mail.messages
-                if m["To"].addresses[0].addr_spec in emails]
-    assert sorted(received) == sorted(emails)  # exactly one mail per participant
+    # one invitation per participant, one thank-you per answer
+    expected_mail = [person["email"] for person in people] + [people[who]["email"] for who, *_ in answers]
+    emails = set(expected_mail)
+
+    def received() -> list[str]:
+        return sorted(m["To"].addresses[0].addr_spec for m in platform.mail.messages
+                      if m["To"].addresses[0].addr_spec in emails)
+
+    eventually(lambda: len(received()) >= len(expected_mail), timeout=30, what="the thank-you mails")
+    time.sleep(SETTLE_SECONDS)  # a second copy of anything would arrive by now
+    assert received() == sorted(expected_mail)
     for indicator_id, expected in (("I2", (2, 3)), ("I3", (2, 3)), ("I13", (3, 5))):
         row = indicator(api, indicator_id, cohort_id=cohort["id"])
         assert (row["numerator"], row["denominator"]) == expected, indicator_id
@@ -95,6 +101,7 @@ def assert_stored_once(platform, tenant: str) -> None:
         assert {kind: log.count_documents({"type": kind}) for kind in expected} == expected
         assert reporting["enrolments"].count_documents({}) == 5
         notifications = client[database_name(tenant, "notifications")]["notifications"]
-        assert sorted(doc["status"] for doc in notifications.find({})) == ["sent"] * 5
+        sent = sorted((doc["template"], doc["status"]) for doc in notifications.find({}))
+        assert sent == [("survey_invitation", "sent")] * 5 + [("thank_you", "sent")] * 3
         surveys = client[database_name(tenant, "surveys")]
         assert surveys["invitations"].count_documents({"wave": "post"}) == 5

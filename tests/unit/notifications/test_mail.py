@@ -125,7 +125,8 @@ def test_french_writes_the_first_of_the_month_as_1er() -> None:
 @pytest.mark.parametrize("lang", sorted(mail.available_languages()))
 @pytest.mark.parametrize("template", sorted(mail.available_templates()))
 def test_every_mail_ends_with_a_way_to_stop_receiving_emails(template: str, lang: str) -> None:
-    context = survey_context()
+    context = survey_context(session_date="2031-03-10", topic="Networking", role="mentee", planned_end=None,
+                             other={"given_name": "Li", "family_name": "Wei", "email": "li@example.org"})
     rendered = mail.render(template, lang, context)
     stop = {"en": "Stop receiving emails from TRIEC", "fr": "Ne plus recevoir de courriels de TRIEC"}[lang]
 

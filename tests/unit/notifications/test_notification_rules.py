@@ -1,15 +1,17 @@
-"""The rules of a survey notification: which mail, who may get it, how its outcome is announced."""
+"""The rules of a notification, with no I/O: consent, announcements, hours, backoff, webhook outcomes."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import random
+from datetime import UTC, datetime
+
 import pytest
 
-from services.notifications import rules
+from services.notifications import causes, rules, schedule, webhooks
 from services.notifications.storage import token_digest
 from services.notifications.unsubscribe import new_token
-
-DUE = {"invitation_id": "i1", "participant_id": "p1", "wave": "post", "attempt": 0,
-       "link": "http://s.example/r/x", "closes_at": "2031-01-01T00:00:00Z"}
 
 
 @pytest.mark.parametrize(("attempt", "template"), [(0, "survey_invitation"), (1, "survey_reminder"),
@@ -18,21 +20,17 @@ def test_the_first_mail_is_the_invitation_and_every_later_one_a_reminder(attempt
     assert rules.template_for(attempt) == template
 
 
-@pytest.mark.parametrize(("consent", "allowed"), [
-    ({"surveys": True, "contact": True}, True),
-    ({"surveys": 1, "contact": 1}, True),
-    ({"surveys": True, "contact": False}, False),
-    ({"surveys": False, "contact": True}, False),
-    ({}, False),
+@pytest.mark.parametrize(("template", "consent", "allowed"), [
+    ("survey_invitation", {"surveys": True, "contact": True}, True),
+    ("survey_invitation", {"surveys": 1, "contact": 1}, True),
+    ("survey_invitation", {"surveys": False, "contact": True}, False),
+    ("thank_you", {"surveys": False, "contact": True}, False),
+    ("mentor_match", {"surveys": False, "contact": True}, True),
+    ("session_reminder", {"surveys": True, "contact": False}, False),
+    ("mentor_match", {}, False),
 ])
-def test_a_mail_needs_consent_to_surveys_and_to_contact(consent, allowed):
-    assert rules.may_mail({"consent": consent}) is allowed
-
-
-def test_a_permanent_refusal_ends_at_once_and_a_transient_one_when_deliveries_run_out():
-    assert rules.gives_up(transient=False, attempts=1, limit=5)
-    assert not rules.gives_up(transient=True, attempts=4, limit=5)
-    assert rules.gives_up(transient=True, attempts=5, limit=5)
+def test_every_mail_needs_contact_consent_and_survey_mail_surveys_consent_too(template, consent, allowed):
+    assert rules.may_mail(template, {"consent": consent}) is allowed
 
 
 def test_smtp_replies_lose_the_addresses_they_quote():
@@ -40,27 +38,56 @@ def test_smtp_replies_lose_the_addresses_they_quote():
     assert rules.redact(detail) == "recipient refused: 550 5.1.1 <address>: unknown; also <address>"
 
 
-def test_a_sent_notification_is_announced_with_ids_only():
-    notification = rules.new_notification("n1", rules.INVITATION, DUE, "e1", "2030-01-01T00:00:00.000Z")
-    announcement = rules.conclude(notification, rules.SENT, at="2030-01-01T00:00:01.000Z")
-
-    assert announcement == ("notification.sent", {
+def test_a_sent_mail_is_announced_with_ids_only_and_a_retry_as_a_non_final_failure():
+    mail = rules.new_notification("n1", rules.INVITATION, "p1", "e1", "t", invitation_id="i1")
+    assert rules.announcement({**mail, "status": rules.SENT}) == ("notification.sent", {
         "notification_id": "n1", "channel": "email", "template": "survey_invitation", "participant_id": "p1",
         "invitation_id": "i1", "attempt": 0})
-    assert notification["sent_at"] == "2030-01-01T00:00:01.000Z"
+    event_type, data = rules.announcement({**mail, "status": rules.FAILED, "error": "451"}, final=False)
+    assert (event_type, data["final"], data["error"]) == ("notification.failed", False, "451")
+    assert rules.announcement({**mail, "status": rules.SKIPPED}) is None
 
 
-@pytest.mark.parametrize("status", [rules.FAILED, rules.UNCERTAIN])
-def test_a_failed_or_uncertain_notification_is_announced_as_a_final_failure(status):
-    notification = rules.new_notification("n1", rules.REMINDER, {**DUE, "attempt": 2}, "e1", "t")
-    event_type, data = rules.conclude(notification, status, "why")
-    assert event_type == "notification.failed"
-    assert (data["error"], data["attempts"], data["final"], data["attempt"]) == ("why", 0, True, 2)
+@pytest.mark.parametrize(("hours", "local", "allowed"), [
+    ("08:00-20:00", (7, 59), False), ("08:00-20:00", (8, 0), True), ("08:00-20:00", (19, 59), True),
+    ("08:00-20:00", (20, 0), False), ("00:00-24:00", (23, 59), True), ("22:00-06:00", (23, 0), True),
+    ("22:00-06:00", (5, 59), True), ("22:00-06:00", (12, 0), False),
+])
+def test_sending_hours_are_read_in_the_councils_time_zone(hours, local, allowed):
+    toronto_winter = datetime(2031, 1, 15, local[0] + 5, local[1], tzinfo=UTC) if local[0] < 19 else \
+        datetime(2031, 1, 16, local[0] - 19, local[1], tzinfo=UTC)
+    assert schedule.SendingHours.parse(hours).allow(toronto_winter, "America/Toronto") is allowed
 
 
-def test_a_skipped_notification_is_not_announced():
-    notification = rules.new_notification("n1", rules.INVITATION, DUE, "e1", "t")
-    assert rules.conclude(notification, rules.SKIPPED) is None
+def test_backoff_is_full_jitter_under_a_doubling_ceiling_and_a_cap():
+    rng = random.Random(7)
+    delays = [schedule.backoff_seconds(attempt, 30, 3600, rng) for attempt in range(1, 10) for _ in range(50)]
+    assert min(delays) >= 0 and max(delays) <= 3600
+    assert all(schedule.backoff_seconds(1, 30, 3600, rng) <= 30 for _ in range(100))
+    assert all(schedule.backoff_seconds(3, 30, 3600, rng) <= 120 for _ in range(100))
+
+
+def test_a_session_reminder_is_due_the_day_before_and_none_is_queued_for_a_past_session():
+    queued = causes.session_reminders("c1", [{"date": "2031-03-10", "topic": "T"}, {"date": "2020-01-01"}],
+                                      ["p1"], "America/Toronto", lambda: "n", "2031-01-01T00:00:00.000Z")
+    [reminder] = queued
+    # midnight in Toronto: EST on the 9th, EDT (DST began that night) on the 10th
+    assert (reminder["not_before"], reminder["expires_at"]) == ("2031-03-09T05:00:00.000Z",
+                                                                "2031-03-10T04:00:00.000Z")
+    assert reminder["cause_event_id"] == "c1#0"
+
+
+@pytest.mark.parametrize(("code", "verdict"), [
+    (200, "delivered"), (204, "delivered"), (None, "retry"), (408, "retry"), (429, "retry"), (500, "retry"),
+    (503, "retry"), (400, "refused"), (404, "refused"), (410, "refused"), (301, "refused"),
+])
+def test_webhook_outcomes_retry_timeouts_5xx_408_and_429_only(code, verdict):
+    assert webhooks.outcome(code) == verdict
+
+
+def test_a_webhook_signature_is_the_hmac_sha256_of_the_body():
+    body = webhooks.body_of({"id": "e1", "type": "cohort.completed"})
+    assert webhooks.signature("k", body) == "sha256=" + hmac.new(b"k", body, hashlib.sha256).hexdigest()
 
 
 def test_an_unsubscribe_token_names_its_tenant_and_is_stored_only_as_a_hash():

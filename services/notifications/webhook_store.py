@@ -1,0 +1,124 @@
+"""Webhook subscriptions and their deliveries, stored per council.
+
+A delivery is queued in the transaction of the event it carries (``fan_out``), claimed with a
+lease before its request goes out, and concluded with the event announcing its outcome. A delivery
+left ``sending`` past its lease is simply attempted again: receivers deduplicate by the
+CloudEvents ``id``, so webhooks are at least once, unlike emails (``queue``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ASCENDING
+
+from services.common.clock import stamp
+from services.common.mongo import TenantStore, UnitOfWork
+from services.notifications import webhooks
+from services.notifications.queue import ClaimLost
+from services.notifications.storage import DELIVERIES, WEBHOOKS
+
+_DELIVERY_FIELDS = ("subscription_id", "event_id", "event_type", "status", "attempts", "error",
+                    "last_status_code", "created_at", "updated_at", "delivered_at", "not_before")
+
+
+def fan_out(tx: UnitOfWork, event: Mapping[str, Any]) -> int:
+    """Queue a delivery of ``event`` to every active subscription of its type; returns how many."""
+    if event["type"] not in webhooks.EVENT_TYPES:
+        return 0
+    at = stamp()
+    subscriptions = tx[WEBHOOKS].find({"state": "active", "event_types": event["type"]})
+    queued = [webhooks.new_delivery(str(ObjectId()), subscription, event, at)
+              for subscription in subscriptions]
+    for delivery in queued:
+        tx[DELIVERIES].insert_one(delivery)
+    return len(queued)
+
+
+class Webhooks:
+    """The current council's subscriptions and deliveries."""
+
+    def __init__(self, store: TenantStore):
+        self._store = store
+
+    def subscribe(self, url: str, event_types: list[str], secret: str) -> dict:
+        """Store a subscription; returns it."""
+        subscription = webhooks.new_subscription(str(ObjectId()), url, event_types, secret, stamp())
+        with self._store.transaction() as tx:
+            tx[WEBHOOKS].insert_one(subscription)
+        return subscription
+
+    def subscription(self, subscription_id: str) -> dict | None:
+        """A subscription of this council, or None."""
+        return self._store[WEBHOOKS].find_one({"_id": subscription_id})
+
+    def subscriptions(self) -> list[dict]:
+        """Every subscription of this council, oldest first."""
+        return list(self._store[WEBHOOKS].find({}).sort("_id", ASCENDING))
+
+    def deliveries(self, subscription_id: str, limit: int = 50, after: str | None = None) -> dict:
+        """The delivery log of one subscription: ``{"items", "next"}``, oldest first."""
+        query: dict[str, Any] = {"subscription_id": subscription_id}
+        if after:
+            query["_id"] = {"$gt": after}
+        found = list(self._store[DELIVERIES].find(query, dict.fromkeys(_DELIVERY_FIELDS, 1))
+                     .sort("_id", ASCENDING).limit(limit + 1))
+        items = found[:limit]
+        return {"items": items, "next": items[-1]["_id"] if len(found) > limit else None}
+
+    def due(self, as_of: str, now: str, limit: int) -> list[dict]:
+        """Queued deliveries whose time has come, and those left ``sending`` past their lease."""
+        queued = self._store[DELIVERIES].find({"status": webhooks.QUEUED, "not_before": {"$lte": as_of}})
+        stuck = self._store[DELIVERIES].find({"status": webhooks.SENDING, "lease_until": {"$lt": now}})
+        return (list(stuck.limit(limit)) + list(queued.sort("not_before", ASCENDING).limit(limit)))[:limit]
+
+    def claim(self, delivery: dict, *, lease_until: str, claim: str) -> None:
+        """Take ``delivery`` for one attempt; raises ``ClaimLost`` if another worker has it."""
+        query = {"_id": delivery["_id"], "status": delivery["status"], "claim": delivery["claim"]}
+        with self._store.transaction() as tx:
+            fields = {"status": webhooks.SENDING, "lease_until": lease_until, "claim": claim,
+                      "updated_at": stamp()}
+            changed = tx[DELIVERIES].update_one(query, {"$set": fields, "$inc": {"attempts": 1}})
+            if changed.modified_count != 1:
+                raise ClaimLost(delivery["_id"])
+        delivery.update(status=webhooks.SENDING, claim=claim, attempts=delivery["attempts"] + 1)
+
+    def conclude(self, delivery: dict, status: str, *, error: str = "", status_code: int = 0,
+                 not_before: str | None = None) -> None:
+        """Store an attempt's outcome with its announcement, if our claim still holds."""
+        at = stamp()
+        fields: dict[str, Any] = {"status": status, "error": error, "last_status_code": status_code,
+                                  "updated_at": at}
+        if status == webhooks.DELIVERED:
+            fields["delivered_at"] = at
+        if not_before is not None:
+            fields["not_before"] = not_before
+        if status == webhooks.DEAD:
+            fields["dead_letter"] = "pending"  # published to the dead-letter queue after this commits
+        delivery.update(fields)
+        shown = {**delivery, "status": webhooks.FAILED} if status == webhooks.QUEUED else delivery
+        event_type, data = webhooks.announcement(shown, final=status != webhooks.QUEUED)
+        with self._store.transaction() as tx:
+            query = {"_id": delivery["_id"], "status": webhooks.SENDING, "claim": delivery["claim"]}
+            if tx[DELIVERIES].update_one(query, {"$set": fields}).modified_count != 1:
+                raise ClaimLost(delivery["_id"])
+            tx.emit(event_type, data, subject=delivery["_id"])
+
+    def awaiting_dead_letter(self) -> list[dict]:
+        """Dead deliveries not yet handed to the dead-letter queue (a crash came between)."""
+        return list(self._store[DELIVERIES].find({"dead_letter": "pending"}))
+
+    def dead_lettered(self, delivery_id: str) -> None:
+        """Remember that the dead letter of ``delivery_id`` is in the queue."""
+        with self._store.transaction() as tx:
+            tx[DELIVERIES].update_one({"_id": delivery_id}, {"$set": {"dead_letter": "published"}})
+
+    def replay(self, tx: UnitOfWork, delivery_id: str) -> bool:
+        """A dead delivery queued again for a fresh round of attempts (``iec dlq replay``)."""
+        changed = tx[DELIVERIES].update_one(
+            {"_id": delivery_id, "status": webhooks.DEAD},
+            {"$set": {"status": webhooks.QUEUED, "attempts": 0, "not_before": stamp(), "dead_letter": "none",
+                      "claim": "", "updated_at": stamp()}})
+        return changed.modified_count == 1

@@ -1,0 +1,90 @@
+"""A notifications process killed (SIGKILL) mid-batch and restarted sends each mail exactly once.
+
+The service runs as ``nameko run`` in its own process, dedicated to the test's council
+(``SERVED_TENANTS``), its timer passing every 0.2 s. The SMTP server takes the third mail of the
+batch and then holds its reply: the process is killed at that moment, when the mail has left but
+the service has not recorded it, the one instant where a resend would duplicate it. After the
+restart the rest of the batch goes out, the interrupted mail is reported ``uncertain`` and not
+resent, and the server holds every mail exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+from collections import Counter
+from email import policy
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from services.cli.infra import ServiceProcesses, free_port
+from tests.integration.test_notifications_delivery import IntakeDouble, deliver, invitation_due, participant
+from tests.support.http import Api
+from tests.support.nameko import start_service
+from tests.support.waiting import eventually
+
+
+class HoldingMailbox:
+    """Accepts every mail; after taking the ``hold_at``-th it holds its reply until ``release``."""
+
+    def __init__(self, hold_at: int) -> None:
+        self.hold_at, self.release = hold_at, False
+        self.accepted: list = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802
+        self.accepted.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        while len(self.accepted) == self.hold_at and not self.release:
+            await asyncio.sleep(0.02)
+        return "250 OK"
+
+
+@pytest.fixture
+def mailbox():
+    handler = HoldingMailbox(hold_at=3)
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield handler, controller.port
+    handler.release = True
+    controller.stop()
+
+
+def test_a_process_killed_mid_batch_and_restarted_sends_each_mail_exactly_once(
+        service_env, container_factory, amqp_uri, mongo_uri, tenant, mailbox, tmp_path):
+    handler, smtp_port = mailbox
+    start_service(container_factory, IntakeDouble, amqp_uri)
+    port = free_port()
+    env = {"AMQP_URI": amqp_uri, "MONGO_URI": mongo_uri, "SERVED_TENANTS": tenant["id"],
+           "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_port),
+           "NOTIFICATIONS_SENDING_HOURS": "00:00-24:00",
+           "SCHEDULER_INTERVAL_SECONDS": "0.2", "NOTIFICATIONS_SEND_LEASE_SECONDS": "1",
+           "OUTBOX_POLL_SECONDS": "0.1"}
+    processes = ServiceProcesses(tmp_path, services=("notifications",))
+    processes.start(env, {"notifications": port})
+    try:
+        processes.wait_ready(timeout=60)
+        people = [participant(tenant, lang) for lang in ("en", "fr") * 3]
+        for each in people:
+            deliver(amqp_uri, invitation_due(tenant, each))
+
+        eventually(lambda: len(handler.accepted) == 3, timeout=30, what="the third mail, held")
+        processes.kill("notifications")
+        handler.release = True
+        processes.restart("notifications")
+        processes.wait_ready(timeout=60)
+
+        api = Api(f"http://127.0.0.1:{port}", tenant["staff"])
+        statuses = eventually(lambda: _finished(api, len(people)), timeout=60, what="every mail concluded")
+    finally:
+        processes.stop()
+
+    assert statuses == Counter({"sent": 5, "uncertain": 1})
+    received = Counter(message["To"].addresses[0].addr_spec for message in handler.accepted)
+    assert received == Counter({f"{each}@example.org": 1 for each in people})
+
+
+def _finished(api: Api, expected: int) -> Counter | None:
+    items = api.get("/v1/notifications", params={"limit": 200}).json()["items"]
+    statuses = Counter(item["status"] for item in items)
+    done = statuses["sent"] + statuses["uncertain"]
+    return statuses if len(items) == expected and done == expected else None
