@@ -14,7 +14,7 @@ from pymongo import MongoClient
 
 from services.common import deadletter
 from services.common.config import DEFAULT_AMQP_URI, DEFAULT_MONGO_URI
-from services.common.tenancy import ROLES, TenantExists, TenantRegistry, UnknownTenant
+from services.common.tenancy import ROLES, TenantExists, TenantRegistry, UnknownTenant, database_name
 
 
 def _registry() -> TenantRegistry:
@@ -87,6 +87,43 @@ def dlq_replay(args: argparse.Namespace) -> int:
     return 0 if count or args.all else 1
 
 
+def subscribe(args: argparse.Namespace) -> int:
+    """Print a council's outcome events as JSON lines until interrupted (docs/outcomes.md)."""
+    import logging
+    import signal
+
+    from services.reporting.subscriber import OutcomeSubscriber, SubscriptionRefused
+
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="[iec subscribe] %(message)s")
+    logging.getLogger("services.reporting.subscriber").setLevel(logging.INFO)
+    logging.getLogger("pika").setLevel(logging.CRITICAL)  # the client says what matters, once
+    types = [kind.strip() for kind in (args.types or "").split(",") if kind.strip()]
+    subscriber = OutcomeSubscriber(args.url, args.tenant, lambda event: print(json.dumps(event), flush=True),
+                                   types=types, queue=args.queue)
+    signal.signal(signal.SIGTERM, lambda *_: subscriber.stop())
+    try:
+        subscriber.run()
+    except KeyboardInterrupt:
+        subscriber.stop()
+    except SubscriptionRefused as exc:
+        print(f"refused by the broker: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def reporting_rebuild(args: argparse.Namespace) -> int:
+    """Replay a council's reporting event log into fresh projections (services/reporting/rebuild.py)."""
+    from services.reporting.rebuild import rebuild  # imported late: only this command needs reporting
+
+    registry = _registry()
+    if registry.get_tenant(args.tenant_id) is None:
+        raise UnknownTenant(args.tenant_id)
+    client = MongoClient(os.environ.get("MONGO_URI") or DEFAULT_MONGO_URI, serverSelectionTimeoutMS=5000)
+    count = rebuild(client[database_name(args.tenant_id, "reporting")])
+    print(f"reporting projections of {args.tenant_id} rebuilt from {count} events")
+    return 0
+
+
 def stack(args: argparse.Namespace) -> int:
     """Run the local stack (``make run``)."""
     from services.cli.stack import run_stack  # imported late: it pulls in the dev-only machinery
@@ -132,6 +169,19 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("id", nargs="?")
     replay.add_argument("--all", action="store_true")
     replay.set_defaults(func=dlq_replay)
+
+    sub = commands.add_parser("subscribe", help="print a council's outcome events as JSON lines")
+    sub.add_argument("--url", required=True, help="the amqp_url POST /v1/subscribers gave")
+    sub.add_argument("--tenant", required=True, help="the council whose events to read")
+    sub.add_argument("--types", help="comma-separated event types (default: all outcome events)")
+    sub.add_argument("--queue", help="a durable queue of this name keeps events while away")
+    sub.set_defaults(func=subscribe)
+
+    reporting = commands.add_parser("reporting", help="reporting's projections").add_subparsers(
+        dest="action", required=True)
+    rebuild = reporting.add_parser("rebuild", help="replay a council's event log into fresh projections")
+    rebuild.add_argument("tenant_id")
+    rebuild.set_defaults(func=reporting_rebuild)
 
     run = commands.add_parser("stack", help="run RabbitMQ, Mongo, an SMTP sink and the four services")
     run.add_argument("--no-demo", action="store_true", help="do not create the demo tenant")

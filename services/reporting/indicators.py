@@ -1,9 +1,9 @@
 """The indicators of INDICATORS.md, declared as data: one definition each.
 
 A definition says which responses an indicator reads (waves, roles, item) and the rule that turns an
-answer into a count. `compute.py` applies the rules; nothing here does I/O. Indicators that are not
-computed from survey responses (I1, I11, I12, M1, M2) are declared too, with `computed_from` naming the
-projection they need, so the catalogue is complete.
+answer into a count. `rules.py` and `units.py` apply the rules; nothing here does I/O. Indicators that
+are not computed from survey responses (I1, I11, I12, M1, M2) say with `computed_from` which unit they
+count (an enrolment, an employer, a mentee, a match).
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ ADVANCEMENT_KINDS = ("promotion", "wage_increase", "new_role")
 
 # Rules a survey-based definition may name; `equals` and `advancement_within_year` take `:<value>`.
 RULES = ("agree", "any_except_none", "equals", "median", "advancement_within_year", "response_rate")
+# Rules of the indicators computed from intake's events (`units.py` applies them).
+OTHER_RULES = ("completed", "change_after_assessment", "internal_cohort_after_certification",
+               "matched_within_60_days", "planned_end_reached")
 
 # `computed_from` markers: which projection an indicator is computed from.
 SURVEY_RESPONSES = "survey_responses"
@@ -28,6 +31,9 @@ COHORT_COMPLETIONS = "cohort_completions"
 EMPLOYER_CHANGES = "employer_changes"
 TRAINER_ACTIVITY = "trainer_activity"
 MENTORING_MATCHES = "mentoring_matches"
+MENTEE_MATCHING = "mentee_matching"
+# Indicators whose unit belongs to a cohort: those `indicator.updated` streams per scope (outcomes.py).
+COHORT_UNITS = (SURVEY_RESPONSES, COHORT_COMPLETIONS)
 
 _RESPONSES = ("response.submitted",)
 _INVITATIONS = (
@@ -60,7 +66,7 @@ class IndicatorDef:
 
     @property
     def is_survey_based(self) -> bool:
-        """True when `compute.compute` can compute this indicator from response and invitation facts."""
+        """True when this indicator is computed from survey responses and invitations."""
         return self.computed_from == SURVEY_RESPONSES
 
     @property
@@ -86,7 +92,8 @@ def _advancement(indicator_id: str, name: str, kind: str | None = None) -> Indic
 
 
 INDICATORS: tuple[IndicatorDef, ...] = (
-    IndicatorDef("I1", "Completion", ("cohort.completed",), computed_from=COHORT_COMPLETIONS),
+    IndicatorDef("I1", "Completion", ("cohort.completed", "participant.withdrawn"),
+                 computed_from=COHORT_COMPLETIONS, rule="completed"),
     IndicatorDef("I2", "Satisfaction", _RESPONSES, waves=("post",), roles=ROLES,
                  item="satisfaction", rule="agree"),
     IndicatorDef("I3", "Knowledge increased", _RESPONSES, waves=("post",), roles=ROLES,
@@ -109,14 +116,15 @@ INDICATORS: tuple[IndicatorDef, ...] = (
                  item="manager_practices", rule="any_except_none"),
     IndicatorDef("I11", "Employers that made organisational changes",
                  ("assessment.delivered", "org_change.recorded", "response.submitted"),
-                 computed_from=EMPLOYER_CHANGES, waves=("fu12",), roles=LEADERS, item="org_changes"),
+                 computed_from=EMPLOYER_CHANGES, waves=("fu12",), roles=LEADERS, item="org_changes",
+                 rule="change_after_assessment"),
     IndicatorDef("I12", "Train-the-trainer sustainability", ("trainer.certified", "cohort.opened"),
-                 computed_from=TRAINER_ACTIVITY),
+                 computed_from=TRAINER_ACTIVITY, rule="internal_cohort_after_certification"),
     IndicatorDef("I13", "Response rate", _INVITATIONS, waves=WAVES, roles=ROLES, rule="response_rate"),
     IndicatorDef("M1", "Mentees matched within 60 days", ("participant.registered", "mentorship.matched"),
-                 computed_from=MENTORING_MATCHES),
+                 computed_from=MENTEE_MATCHING, roles=("mentee",), rule="matched_within_60_days"),
     IndicatorDef("M2", "Matches completed", ("mentorship.matched", "mentorship.ended"),
-                 computed_from=MENTORING_MATCHES),
+                 computed_from=MENTORING_MATCHES, rule="planned_end_reached"),
     IndicatorDef("M3", "Mentees working in their field full time", _RESPONSES, waves=("fu3", "fu12"),
                  roles=("mentee",), item="employment_status", rule="equals:in_field_full_time"),
 )
@@ -133,5 +141,10 @@ def get(indicator_id: str) -> IndicatorDef:
 
 
 def survey_based() -> tuple[IndicatorDef, ...]:
-    """The definitions `compute.compute` handles, in catalogue order."""
+    """The definitions computed from survey responses and invitations, in catalogue order."""
     return tuple(defn for defn in INDICATORS if defn.is_survey_based)
+
+
+def cohort_based() -> tuple[IndicatorDef, ...]:
+    """The definitions whose units belong to a cohort (survey-based ones and I1), in catalogue order."""
+    return tuple(defn for defn in INDICATORS if defn.computed_from in COHORT_UNITS)

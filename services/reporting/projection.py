@@ -20,7 +20,13 @@ from services.reporting import schemas
 EMPLOYERS, PROGRAMS, COHORTS = "employers", "programs", "cohorts"
 PARTICIPANTS, ENROLMENTS = "participants", "enrolments"
 INVITATIONS, RESPONSES = "invitations", "responses"
+MATCHES, ASSESSMENTS, CHANGES, CERTIFICATIONS = "matches", "assessments", "org_changes", "certifications"
 EVENT_LOG = "event_log"
+# The event's own id, offered to `Target.key` for documents one per event (an assessment, a change).
+EVENT_ID = "event_id"
+# What a participant's erasure removes (the quasi-identifiers): from the projection and the event log.
+QUASI_IDENTIFIERS = ("preferred_language", "occupation_noc", "years_in_canada")
+ERASED = "erased"
 
 # Where the time of each invitation event is kept; `facts.invitation_status` reads these.
 SCHEDULED_AT, SENT_AT = "scheduled_at", "last_sent_at"
@@ -71,10 +77,23 @@ PROJECTIONS: dict[str, Projection] = {
     "cohort.completed": Projection(
         schemas.CohortCompleted, (Target(COHORTS, ("cohort_id",), time_as="completed_at"),)),
     "participant.registered": Projection(
-        schemas.ParticipantRegistered, (Target(PARTICIPANTS, ("participant_id",)),)),
+        schemas.ParticipantRegistered, (Target(PARTICIPANTS, ("participant_id",), time_as="registered_at"),)),
     "participant.enrolled": Projection(
         schemas.ParticipantEnrolled,
         (Target(ENROLMENTS, ("cohort_id", "participant_id"), time_as="enrolled_at"),)),
+    "participant.withdrawn": Projection(
+        schemas.ParticipantWithdrawn,
+        (Target(ENROLMENTS, ("cohort_id", "participant_id"), time_as="withdrawn_at"),)),
+    "mentorship.matched": Projection(
+        schemas.MentorshipMatched, (Target(MATCHES, ("match_id",), time_as="matched_at"),)),
+    "mentorship.ended": Projection(
+        schemas.MentorshipEnded, (Target(MATCHES, ("match_id",), time_as="ended_at"),)),
+    "assessment.delivered": Projection(
+        schemas.AssessmentDelivered, (Target(ASSESSMENTS, (EVENT_ID,), time_as="delivered_at"),)),
+    "org_change.recorded": Projection(
+        schemas.OrgChangeRecorded, (Target(CHANGES, (EVENT_ID,), time_as="recorded_at"),)),
+    "trainer.certified": Projection(
+        schemas.TrainerCertified, (Target(CERTIFICATIONS, (EVENT_ID,), time_as="certified_at"),)),
     "invitation.scheduled": Projection(
         schemas.InvitationScheduled, (Target(INVITATIONS, ("invitation_id",), time_as=SCHEDULED_AT),)),
     # Reminders are invitation.due too: the time kept is the last sending's.
@@ -99,12 +118,12 @@ def changes_for(event: Mapping[str, Any]) -> list[Change]:
     projection = PROJECTIONS.get(event["type"])
     if projection is None:
         return []
-    data = projection.schema().load(event["data"])
+    data = {**projection.schema().load(event["data"]), EVENT_ID: event["id"]}
     return [_change(target, data, event["time"]) for target in projection.targets]
 
 
 def _change(target: Target, data: Mapping[str, Any], time: str) -> Change:
-    names = data.keys() if target.fields is None else target.fields
+    names = [name for name in data if name != EVENT_ID] if target.fields is None else target.fields
     values = {name: data[name] for name in names if data.get(name) is not None}
     if target.time_as:
         values[target.time_as] = time
@@ -115,3 +134,15 @@ def log_entry(event: Mapping[str, Any]) -> dict[str, Any]:
     """The event-log document of a received event: the envelope as received, less credentials."""
     data = {name: value for name, value in event["data"].items() if name not in _NOT_LOGGED}
     return {**event, "_id": event["id"], "data": data}
+
+
+def erased_ids(event: Mapping[str, Any]) -> list[str]:
+    """The participants an event is about whose quasi-identifiers an erasure removes."""
+    data = event.get("data") or {}
+    return [data[name] for name in ("participant_id", "mentee_id") if isinstance(data.get(name), str)]
+
+
+def redacted(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The event without the quasi-identifiers of its participant (an erased one's)."""
+    data = {name: value for name, value in (event.get("data") or {}).items() if name not in QUASI_IDENTIFIERS}
+    return {**event, "data": data}

@@ -1,0 +1,50 @@
+"""Where reporting's outcomes leave the service: the broker accounts of subscribers, and public URLs.
+
+`Outlets` is the nameko dependency; a worker gets an `Outlet` built from the settings
+(`RABBITMQ_MANAGEMENT_URL`, `PUBLIC_AMQP_URL`, `REPORTING_PUBLIC_URL`) and the container's broker
+(`AMQP_URI`: subscribers are made on the vhost where the outbox publishes `iec.outcomes`).
+"""
+
+from __future__ import annotations
+
+from nameko.extensions import DependencyProvider
+
+from services.common.config import Settings
+from services.common.runtime import Runtime
+from services.common.tenancy import TenantRegistry
+from services.reporting import subscribers
+
+
+class Outlet:
+    """What a worker needs to hand outcomes to other systems."""
+
+    def __init__(self, settings: Settings, amqp_uri: str, registry: TenantRegistry):
+        self._settings, self._registry = settings, registry
+        self.vhost = subscribers.vhost_of(amqp_uri)
+
+    @property
+    def management(self) -> subscribers.ManagementApi:
+        """The broker's management HTTP API."""
+        return subscribers.ManagementApi(self._settings.rabbitmq_management_url)
+
+    def subscriber_url(self, username: str, password: str) -> str:
+        """The AMQP URL a subscriber connects with."""
+        return subscribers.subscriber_url(self._settings.public_amqp_url, self.vhost, username, password)
+
+    def council_name(self, tenant_id: str) -> str | None:
+        """The council's name as registered, for the reports' titles."""
+        entry = self._registry.get_tenant(tenant_id)
+        return entry["name"] if entry else None
+
+    def report_url(self, report_id: str) -> str:
+        """Where a published report is read."""
+        return f"{self._settings.reporting_public_url.rstrip('/')}/v1/reports/{report_id}"
+
+
+class Outlets(DependencyProvider):
+    """Gives each worker an `Outlet`."""
+
+    runtime = Runtime()
+
+    def get_dependency(self, worker_ctx) -> Outlet:
+        return Outlet(self.runtime.settings, self.runtime.amqp_uri, self.runtime.registry)
