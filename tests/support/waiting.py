@@ -8,9 +8,13 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def eventually(probe: Callable[[], T], timeout: float = 15.0, interval: float = 0.05,
+def eventually(probe: Callable[[], T], timeout: float = 45.0, interval: float = 0.05,
                what: str = "condition") -> T:
-    """Call ``probe`` until it returns something truthy (returned) or ``timeout`` passes (AssertionError)."""
+    """Call ``probe`` until it returns something truthy (returned) or ``timeout`` passes (AssertionError).
+
+    The default is generous: a cold service on a loaded two-core CI machine can take tens of seconds,
+    and a probe that succeeds returns at once.
+    """
     deadline = time.monotonic() + timeout
     last: T = probe()
     while not last:
