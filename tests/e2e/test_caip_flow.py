@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import requests
 
 from tests.e2e.conftest import new_council
+from tests.support.council import council_today
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
@@ -32,12 +33,12 @@ def run_cohort(api: dict, languages: list[str], roles: list[str]) -> tuple[dict,
                                                       "employee_count": 1200, "city": "Toronto"}))
     program = created(intake.post("/v1/programs", {"name": "CAIP 2026", "kind": "caip", "sessions_planned": 4,
                                                     "train_the_trainer": False}))
-    start = date.today() - timedelta(days=40)
+    start = council_today() - timedelta(days=40)
     sessions = [{"date": (start + timedelta(days=7 * i)).isoformat(), "topic": f"Session {i + 1}"}
                 for i in range(4)]
     cohort = created(intake.post("/v1/cohorts", {
         "program_id": program["id"], "name": "Spring cohort", "employer_ids": [employer["id"]],
-        "start_date": start.isoformat(), "end_date": date.today().isoformat(), "delivery": "hybrid",
+        "start_date": start.isoformat(), "end_date": council_today().isoformat(), "delivery": "hybrid",
         "sessions": sessions, "facilitated_by": "council"}))
     people = []
     for i, (lang, role) in enumerate(zip(languages, roles, strict=True)):

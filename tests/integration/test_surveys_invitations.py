@@ -16,11 +16,12 @@ from services.common.clock import now, parse_stamp, stamp
 from services.common.envelope import new_event
 from services.surveys.service import SurveysService
 from tests.support.amqp import publish_event
+from tests.support.council import council_today
 from tests.support.http import Api
 from tests.support.nameko import start_service
 from tests.support.waiting import eventually
 
-ENDED_ON = date.today() + timedelta(days=20)  # in the future: due at the start of that day in Toronto
+ENDED_ON = council_today() + timedelta(days=20)  # in the future: due at the start of that day in Toronto
 
 
 @pytest.fixture
@@ -119,7 +120,7 @@ def test_a_cohort_completed_twice_still_gives_one_invitation_each(surveys, intak
 
 def test_a_cohort_that_ended_in_the_past_is_due_now(surveys, intake):
     participant_id = intake.register()
-    cohort = intake.complete_cohort([participant_id], ended_on=date.today() - timedelta(days=3))
+    cohort = intake.complete_cohort([participant_id], ended_on=council_today() - timedelta(days=3))
     before = now()
     invitation = wait_for_invitations(surveys, cohort["data"]["cohort_id"], 1)[0]
     assert before - timedelta(seconds=5) <= parse_stamp(invitation["due_at"]) <= now()
@@ -266,7 +267,7 @@ def test_the_timer_runs_the_pass_as_of_now(service_env, container_factory, amqp_
     surveys = Api(start_service(container_factory, SurveysService, amqp_uri), tenant["admin"])
     intake = Intake(amqp_uri, tenant["id"], survey_db)
     participant_id = intake.register()
-    intake.complete_cohort([participant_id], ended_on=date.today() - timedelta(days=1))  # due now
+    intake.complete_cohort([participant_id], ended_on=council_today() - timedelta(days=1))  # due now
     eventually(lambda: invitations(surveys, participant_id=participant_id, status="sent"), what="the send")
     eventually(lambda: outbox_events(survey_db, "invitation.due"), what="the event")
     assert [e["data"]["attempt"] for e in outbox_events(survey_db, "invitation.due")] == [0]

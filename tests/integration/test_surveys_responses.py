@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -20,6 +20,7 @@ from services.common.tenancy import database_name
 from services.surveys.schemas import InvitationQuerySchema
 from services.surveys.service import SurveysService
 from tests.support.amqp import publish_event
+from tests.support.council import council_today
 from tests.support.http import Api
 from tests.support.nameko import start_service
 from tests.support.waiting import eventually
@@ -52,7 +53,7 @@ def invite(surveys, amqp_uri, tenant, survey_db):
                                            "preferred_language": language, "consent": {"surveys": True}})
         eventually(lambda: survey_db["participants"].find_one({"_id": participant_id}), what="the projection")
         publish("cohort.completed", {"cohort_id": cohort_id, "program_kind": "caip",
-                                     "ended_on": (date.today() + timedelta(days=2)).isoformat(),
+                                     "ended_on": (council_today() + timedelta(days=2)).isoformat(),
                                      "enrolments": [{"participant_id": participant_id, "role": role}]})
         query = {"cohort_id": cohort_id, "wave": "post"}
         listing = lambda: surveys.get("/v1/invitations", params=query).json()["items"]  # noqa: E731

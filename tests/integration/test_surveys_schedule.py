@@ -3,7 +3,7 @@ anchored on the cohort's real end, mentees' follow-ups after their match, erasur
 from __future__ import annotations
 
 import secrets
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -17,6 +17,7 @@ from tests.integration.test_surveys_invitations import (
     run_pass,
     wait_for_invitations,
 )
+from tests.support.council import council_today
 from tests.support.waiting import eventually
 
 
@@ -34,7 +35,7 @@ def handled(intake, event: dict) -> None:
 def test_an_enrolment_schedules_a_baseline_due_at_once(surveys, intake):
     participant_id, cohort_id = intake.register(), f"c{secrets.token_hex(4)}"
     intake.publish("cohort.opened", {"cohort_id": cohort_id, "program_id": "prg1", "program_kind": "caip",
-                                     "start_date": date.today().isoformat(),
+                                     "start_date": council_today().isoformat(),
                                      "end_date": ENDED_ON.isoformat(), "employer_ids": ["e1"]})
     intake.publish("participant.enrolled", {"participant_id": participant_id, "cohort_id": cohort_id,
                                             "role": "newcomer", "program_kind": "caip", "employer_id": "e1"})
@@ -47,7 +48,8 @@ def test_no_baseline_is_asked_once_the_cohort_has_ended(surveys, intake):
     participant_id, cohort_id = intake.register(), f"c{secrets.token_hex(4)}"
     opened = intake.publish("cohort.opened", {
         "cohort_id": cohort_id, "program_id": "prg1", "program_kind": "caip",
-        "start_date": (date.today() - timedelta(days=40)).isoformat(), "end_date": date.today().isoformat()})
+        "start_date": (council_today() - timedelta(days=40)).isoformat(),
+        "end_date": council_today().isoformat()})
     handled(intake, opened)
     enrolled = intake.publish("participant.enrolled", {
         "participant_id": participant_id, "cohort_id": cohort_id, "role": "newcomer", "program_kind": "caip"})
@@ -57,7 +59,7 @@ def test_no_baseline_is_asked_once_the_cohort_has_ended(surveys, intake):
 
 def test_a_completed_cohort_schedules_fu3_and_fu12_at_nine_local_from_its_real_end(surveys, intake):
     participant_id = intake.register()
-    ended_on = date.today() - timedelta(days=2)  # completed two days after the last session
+    ended_on = council_today() - timedelta(days=2)  # completed two days after the last session
     cohort = intake.complete_cohort([participant_id], ended_on=ended_on)
     cohort_id = cohort["data"]["cohort_id"]
     [fu3] = wait_for_invitations(surveys, cohort_id, 1, wave="fu3")
@@ -75,7 +77,7 @@ def test_a_mentee_gets_fu3_and_fu12_after_the_match_ends_with_the_match_as_cohor
     intake.publish("mentorship.matched", {
         "match_id": match_id, "mentor_id": "mentor1", "mentee_id": mentee, "occupation_noc": "21231",
         "score": 0.9, "planned_end": "2027-01-01"})
-    ended_on = date.today()
+    ended_on = council_today()
     intake.publish("mentorship.ended", {
         "match_id": match_id, "reason": "completed", "planned_end_reached": True, "mentee_id": mentee,
         "ended_on": ended_on.isoformat()})
@@ -97,7 +99,7 @@ def test_a_mentee_gets_fu3_and_fu12_after_the_match_ends_with_the_match_as_cohor
 def test_erasure_cancels_open_invitations_forgets_links_and_free_text_but_keeps_coded_answers(
         surveys, intake, survey_db):
     participant_id = intake.register()
-    cohort_id = intake.complete_cohort([participant_id], ended_on=date.today())["data"]["cohort_id"]
+    cohort_id = intake.complete_cohort([participant_id], ended_on=council_today())["data"]["cohort_id"]
     [post] = wait_for_invitations(surveys, cohort_id, 1)
     run_pass(surveys, parse_stamp(post["due_at"]))
     [due] = outbox_events(survey_db, "invitation.due")
@@ -140,7 +142,7 @@ def test_an_invitation_keeps_the_instrument_version_it_was_scheduled_with(survey
          "text": {"en": "Would you recommend the program?", "fr": "Recommanderiez-vous le programme?"}}]}
     assert staff.post("/v1/instruments", version_1).status_code == 201
     first = intake.register()
-    cohort_id = intake.complete_cohort([first], ended_on=date.today())["data"]["cohort_id"]
+    cohort_id = intake.complete_cohort([first], ended_on=council_today())["data"]["cohort_id"]
     [pinned] = wait_for_invitations(surveys, cohort_id, 1)
     assert (pinned["instrument_key"], pinned["instrument_version"]) == ("council_post", 1)
 
@@ -164,7 +166,7 @@ def test_an_invitation_keeps_the_instrument_version_it_was_scheduled_with(survey
     assert (event["data"]["instrument_key"], event["data"]["instrument_version"]) == ("council_post", 1)
     # the next cohort gets version 2
     second = intake.register()
-    next_cohort = intake.complete_cohort([second], ended_on=date.today())["data"]["cohort_id"]
+    next_cohort = intake.complete_cohort([second], ended_on=council_today())["data"]["cohort_id"]
     [newer] = wait_for_invitations(surveys, next_cohort, 1)
     assert newer["instrument_version"] == 2
 

@@ -22,6 +22,7 @@ from services.cli.infra import ServiceProcesses, free_port
 from services.common.clock import stamp
 from services.surveys.service import SurveysService
 from tests.integration.test_surveys_invitations import Intake, invitations, run_pass
+from tests.support.council import council_today
 from tests.support.http import Api
 from tests.support.nameko import start_service
 from tests.support.waiting import eventually
@@ -152,7 +153,7 @@ def test_a_pass_killed_mid_way_and_restarted_asks_for_each_mail_once(
                                                       "consent": {"surveys": True}})
         eventually(lambda: survey_db["participants"].count_documents({}) >= 300, timeout=120,
                    what="the registrations")
-        cohort = intake.complete_cohort(people, ended_on=date.today())
+        cohort = intake.complete_cohort(people, ended_on=council_today())
         cohort_id = cohort["data"]["cohort_id"]
         eventually(lambda: survey_db["invitations"].count_documents({"cohort_id": cohort_id, "wave": "post"})
                    == 300, timeout=60, what="the post invitations")
