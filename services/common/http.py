@@ -32,6 +32,7 @@ from services.common.runtime import Runtime
 from services.common.tenancy import TENANT_ID_RE, database_name
 
 _log = logging.getLogger(__name__)
+ADMIN = ("admin",)
 STAFF = ("admin", "staff")
 READERS = ("admin", "staff", "analyst")
 JSON = "application/json"
@@ -197,5 +198,5 @@ def _bearer(request: Request) -> str | None:
 
 
 api = ApiEntrypoint.decorator
-__all__ = ["api", "ApiEntrypoint", "json_body", "json_response", "html_response", "STAFF", "READERS",
+__all__ = ["api", "ApiEntrypoint", "json_body", "json_response", "html_response", "ADMIN", "STAFF", "READERS",
            "ApiError"]

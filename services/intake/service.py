@@ -12,7 +12,7 @@ from werkzeug.wrappers import Request
 # entrypoints that it finds at the top level of this module, and ServiceBase has some
 from services.common import ops
 from services.common.events import event_handler
-from services.common.http import READERS, api, json_body
+from services.common.http import ADMIN, READERS, api, json_body
 from services.intake import answers as a
 from services.intake import (
     attendance_history,
@@ -111,7 +111,7 @@ class IntakeService(ops.ServiceBase):
         """The participant."""
         return self.db.get(PARTICIPANTS, participant_id)
 
-    @api("DELETE", "/v1/participants/<participant_id>", roles=("admin",), status=204, conflicts=(409,))
+    @api("DELETE", "/v1/participants/<participant_id>", roles=ADMIN, status=204, conflicts=(409,))
     def erase_participant(self, request: Request, participant_id: str) -> tuple[int, None]:
         """204; erases the participant's personal data (admin only); emits ``participant.erased``."""
         erasure.erase_participant(self.db, participant_id)

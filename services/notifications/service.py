@@ -11,7 +11,7 @@ from services.common import ops
 from services.common.clock import now, stamp
 from services.common.errors import NotFound
 from services.common.events import event_handler
-from services.common.http import READERS, STAFF, api, json_body
+from services.common.http import ADMIN, READERS, STAFF, api, json_body
 from services.common.mongo import TenantDatabase
 from services.common.timers import tenant_timer
 from services.notifications import reactions, unsubscribe, webhooks
@@ -22,8 +22,6 @@ from services.notifications.sending import run_mail_pass
 from services.notifications.storage import INDEXES, UnsubscribeTokens
 from services.notifications.webhook_sending import REPLAY_EVENT, run_webhook_pass
 from services.notifications.webhook_store import Webhooks
-
-ADMIN = ("admin",)
 
 
 # ``ops.ServiceBase``, not an imported name: ``nameko run <module>`` runs every class with entrypoints

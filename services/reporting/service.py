@@ -5,7 +5,7 @@ from __future__ import annotations
 from services.common import ops
 from services.common.clock import stamp
 from services.common.events import event_handler
-from services.common.http import READERS, STAFF, api, json_body
+from services.common.http import ADMIN, READERS, STAFF, api, json_body
 from services.common.mongo import FunderDatabases, TenantDatabase
 from services.reporting import figures, insights, insights_render, projector, storage, subscribers
 from services.reporting import published as stored_reports
@@ -128,7 +128,7 @@ class ReportingService(ops.ServiceBase):
     # --- outcomes for other systems: subscribers, the insights report (docs/outcomes.md) ---------------
     outlet = Outlets()
 
-    @api("POST", "/v1/subscribers", roles=("admin",), idempotent=False, body=SubscriberSchema,
+    @api("POST", "/v1/subscribers", roles=ADMIN, idempotent=False, body=SubscriberSchema,
          answer=SubscriberCreatedSchema, status=201, conflicts=(409,))
     def create_subscriber(self, request):
         """A broker user that can read only this council's outcome events; the password is shown once."""
@@ -138,7 +138,7 @@ class ReportingService(ops.ServiceBase):
         url = self.outlet.subscriber_url(grant.username, password)
         return 201, subscribers.created(grant, password, url)
 
-    @api("DELETE", "/v1/subscribers/<name>", roles=("admin",), status=204)
+    @api("DELETE", "/v1/subscribers/<name>", roles=ADMIN, status=204)
     def delete_subscriber(self, request, name: str):
         """Remove a subscriber's broker user (its open connections close)."""
         subscribers.unregister(self.outlet.management, subscribers.Grant(self.db.tenant_id, name))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from services.common import ops
 from services.common.clock import now, parse_stamp
 from services.common.events import event_handler
-from services.common.http import READERS, STAFF, api, json_body
+from services.common.http import ADMIN, READERS, STAFF, api, json_body
 from services.common.mongo import TenantDatabase
 from services.common.timers import tenant_timer
 from services.surveys import (
@@ -22,8 +22,6 @@ from services.surveys import (
 )
 from services.surveys.council import Council
 from services.surveys.due import run_due_pass
-
-ADMIN = ("admin",)
 
 
 # `ops.ServiceBase`, not the bare name: `nameko run services.surveys.service` runs every class with
