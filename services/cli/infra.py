@@ -21,11 +21,11 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import pymongo
 import pymongo.errors
@@ -40,6 +40,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 NAMEKO_STOP_SIGNAL = signal.SIGINT
 # Child output meant for the person goes to our fd 2 itself: sys.stderr may be a wrapper without one.
 STDERR_FD = 2
+T = TypeVar("T")
 
 
 def say(message: str) -> None:
@@ -69,6 +70,29 @@ def log_tail(path: Path, lines: int = 30) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return f"(no log at {path})"
+
+
+def poll(probe: Callable[[], T], timeout: float, *, interval: float = 0.2,
+         what: str | Callable[[], str] = "condition", check: Callable[[], None] | None = None,
+         error: type[Exception] = TimeoutError) -> T:
+    """Call ``probe`` until it returns something truthy, and return that; the one bounded wait here.
+
+    Between tries ``check`` (if given) may raise to stop early (a process that exited). After
+    ``timeout`` seconds ``error`` is raised, naming ``what`` (a callable is asked only then, e.g.
+    for a log tail) and the probe's last value (unless a mere False).
+    """
+    deadline = time.monotonic() + timeout
+    last = probe()
+    while not last:
+        if check is not None:
+            check()
+        if time.monotonic() >= deadline:
+            described = what() if callable(what) else what
+            detail = "" if isinstance(last, bool) else f"; last value: {last!r}"
+            raise error(f"timed out after {timeout}s waiting for {described}{detail}")
+        time.sleep(interval)
+        last = probe()
+    return last
 
 
 def _run(args: list[str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -173,8 +197,8 @@ def rabbitmq_vhost(name: str) -> Iterator[str]:
 # --- processes -----------------------------------------------------------------------------------
 
 
-def _spawn(args: list[str], log_path: Path, env: dict[str, str] | None = None,
-           cwd: Path = PROJECT_ROOT) -> subprocess.Popen:
+def spawn(args: list[str], log_path: Path, env: dict[str, str] | None = None,
+          cwd: Path = PROJECT_ROOT) -> subprocess.Popen:
     """Start a process in its own process group (so Ctrl-C in the terminal reaches only us, and a
     stop takes its children too), with stdout and stderr appended to `log_path`."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -185,7 +209,7 @@ def _spawn(args: list[str], log_path: Path, env: dict[str, str] | None = None,
         )
 
 
-def _terminate(processes: list[subprocess.Popen], timeout: float = 10, sig: int = signal.SIGTERM) -> None:
+def terminate(processes: list[subprocess.Popen], timeout: float = 10, sig: int = signal.SIGTERM) -> None:
     """Send `sig` to each process group, wait up to `timeout` in total, then SIGKILL what is left."""
     for proc in processes:
         _signal_group(proc, sig)
@@ -240,19 +264,20 @@ class EmbeddedMongo:
             "--host", self.host, "-p", str(self.port),
             "--log-file", str(self.log_path), "--pid-file", str(self.log_dir / "mongo.pid"),
         ]
-        self._process = _spawn(args, self.log_dir / "mongo.out")
+        self._process = spawn(args, self.log_dir / "mongo.out")
         self._wait_for_ping(timeout)
         return self
 
     def _wait_for_ping(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while not self._pings():
+        def exited() -> None:
             if self._process.poll() is not None:
                 raise RuntimeError(f"nx-27017 exited with {self._process.returncode}:\n{self._logs()}")
-            if time.monotonic() > deadline:
-                self.stop()
-                raise TimeoutError(f"nx-27017 did not answer within {timeout}s:\n{self._logs()}")
-            time.sleep(0.1)
+
+        try:
+            poll(self._pings, timeout, interval=0.1, check=exited, what="nx-27017 to answer a ping")
+        except TimeoutError:
+            self.stop()
+            raise TimeoutError(f"nx-27017 did not answer within {timeout}s:\n{self._logs()}") from None
 
     def _pings(self) -> bool:
         with pymongo.MongoClient(self.uri, serverSelectionTimeoutMS=500, connectTimeoutMS=500) as client:
@@ -268,7 +293,7 @@ class EmbeddedMongo:
     def stop(self, timeout: float = 10) -> None:
         """Stop the server: SIGTERM, then SIGKILL if it has not exited after `timeout` seconds."""
         if self._process is not None:
-            _terminate([self._process], timeout)
+            terminate([self._process], timeout)
             self._process = None
 
     def __enter__(self) -> Self:
@@ -349,17 +374,20 @@ class MailSink:
 # --- HTTP readiness ------------------------------------------------------------------------------
 
 
-def wait_until_ready(url: str, timeout: float) -> None:
-    """Poll `url` with GET until it answers 200; raise TimeoutError naming the URL and the last error."""
-    deadline = time.monotonic() + timeout
-    last_error = "no attempt made"
-    while True:
-        last_error = _probe(url)
-        if last_error is None:
-            return
-        if time.monotonic() >= deadline:
-            raise TimeoutError(f"{url} was not ready within {timeout}s; last error: {last_error}")
-        time.sleep(0.2)
+def wait_until_ready(url: str, timeout: float, check: Callable[[], None] | None = None,
+                     log: Path | None = None) -> None:
+    """Poll `url` with GET until it answers 200; raise TimeoutError naming the URL and the last error
+    (and the end of `log`, if given). `check` may raise between tries (a process that exited)."""
+    errors = ["no attempt made"]
+
+    def ready() -> bool:
+        errors.append(_probe(url))
+        return errors[-1] is None
+
+    def what() -> str:
+        return f"{url}; last error: {errors[-1]}" + (f"; end of {log}:\n{log_tail(log)}" if log else "")
+
+    poll(ready, timeout, check=check, what=what)
 
 
 def _probe(url: str) -> str | None:
@@ -374,6 +402,49 @@ def _probe(url: str) -> str | None:
 
 
 # --- the four services ---------------------------------------------------------------------------
+
+
+def service_command(svc: str) -> list[str]:
+    """How service `svc` is started (`nameko run`, as the image does), from the project root."""
+    return [sys.executable, "-m", "nameko", "run",
+            "--config", f"services/{svc}/config.yaml", f"services.{svc}.service"]
+
+
+def service_env(amqp_uri: str, mongo_uri: str, *, master_key: str | None = None, smtp_port: int | None = None,
+                ports: dict[str, int] | None = None, **overrides: str) -> dict[str, str]:
+    """What every service is configured with (services/common/config.py reads these), plus `overrides`.
+
+    `master_key` is IEC_MASTER_KEY (a new one when not given); `ports` (DEFAULT_PORTS for a service
+    it lacks) make the public addresses in mails (survey links, unsubscribe links); mail goes to an
+    SMTP server on 127.0.0.1:`smtp_port` when one is given, and at any hour (a local sink, or a test
+    run at night).
+    """
+    if master_key is None:
+        from services.intake.keys import new_master_key  # late: only a fresh stack or test run needs one
+
+        master_key = new_master_key()
+    public = {**DEFAULT_PORTS, **(ports or {})}
+    env = {"AMQP_URI": amqp_uri, "MONGO_URI": mongo_uri, "IEC_MASTER_KEY": master_key, "SERVED_TENANTS": "*",
+           "PUBLIC_BASE_URL": f"http://127.0.0.1:{public['surveys']}",
+           "NOTIFICATIONS_PUBLIC_URL": f"http://127.0.0.1:{public['notifications']}",
+           "NOTIFICATIONS_SENDING_HOURS": "00:00-24:00"}
+    if smtp_port is not None:
+        env |= {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_port)}
+    return env | overrides
+
+
+@contextlib.contextmanager
+def running_services(env: dict[str, str], log_dir: Path, ports: dict[str, int] | None = None,
+                     services: tuple[str, ...] = SERVICES, timeout: float = 90) -> Iterator[ServiceProcesses]:
+    """Start `services` with `env` on `ports`, wait until each is ready, yield them
+    (``.urls``, ``.pids()``), and stop them afterwards, whatever happened."""
+    processes = ServiceProcesses(log_dir, services)
+    try:
+        processes.start(env, ports)
+        processes.wait_ready(timeout)
+        yield processes
+    finally:
+        processes.stop()
 
 
 class ServiceProcesses:
@@ -395,6 +466,15 @@ class ServiceProcesses:
         """Where service `svc` writes its stdout and stderr."""
         return self.log_dir / f"{svc}.log"
 
+    @property
+    def urls(self) -> dict[str, str]:
+        """The base URL of each service."""
+        return {svc: f"http://127.0.0.1:{self.ports[svc]}" for svc in self.services}
+
+    def pids(self) -> dict[str, int]:
+        """The process id of each running service (its process group's leader)."""
+        return {svc: proc.pid for svc, proc in self._processes.items()}
+
     def start(self, env: dict[str, str], ports: dict[str, int] | None = None) -> None:
         """Start every service with os.environ plus `env`, each listening on its port from `ports`."""
         self._env = dict(env)
@@ -404,21 +484,14 @@ class ServiceProcesses:
 
     def _start_one(self, svc: str) -> None:
         env = {**os.environ, **self._env, "WEB_SERVER_ADDRESS": f"127.0.0.1:{self.ports[svc]}"}
-        args = [sys.executable, "-m", "nameko", "run",
-                "--config", f"services/{svc}/config.yaml", f"services.{svc}.service"]
-        self._processes[svc] = _spawn(args, self.log_path(svc), env, cwd=self.root)
+        self._processes[svc] = spawn(service_command(svc), self.log_path(svc), env, cwd=self.root)
 
     def wait_ready(self, timeout: float = 60) -> None:
         """Wait until every service answers 200 on /ready; raise with a log tail if one has exited."""
         deadline = time.monotonic() + timeout
         for svc in self.services:
-            url = f"http://127.0.0.1:{self.ports[svc]}/ready"
-            while _probe(url) is not None:
-                self._raise_if_exited(svc)
-                if time.monotonic() >= deadline:
-                    raise TimeoutError(f"{svc} not ready at {url} within {timeout}s:\n"
-                                       f"{log_tail(self.log_path(svc))}")
-                time.sleep(0.2)
+            wait_until_ready(f"{self.urls[svc]}/ready", max(0.0, deadline - time.monotonic()),
+                             check=lambda svc=svc: self._raise_if_exited(svc), log=self.log_path(svc))
 
     def _raise_if_exited(self, svc: str) -> None:
         code = self._processes[svc].poll()
@@ -441,11 +514,11 @@ class ServiceProcesses:
         """Stop one service if it runs, then start it again with the same environment and port."""
         proc = self._processes.pop(svc, None)
         if proc is not None:
-            _terminate([proc], sig=NAMEKO_STOP_SIGNAL)
+            terminate([proc], sig=NAMEKO_STOP_SIGNAL)
         self._start_one(svc)
 
     def stop(self, timeout: float = 10) -> None:
         """Ask every service to stop gracefully, wait up to `timeout` seconds, then SIGKILL the rest."""
-        _terminate(list(self._processes.values()), timeout, sig=NAMEKO_STOP_SIGNAL)
+        terminate(list(self._processes.values()), timeout, sig=NAMEKO_STOP_SIGNAL)
         self._processes.clear()
 

@@ -6,9 +6,11 @@ except for ``iec stack`` which runs them.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
+from collections.abc import Iterator
 
 from pymongo import MongoClient
 
@@ -17,9 +19,15 @@ from services.common.config import DEFAULT_AMQP_URI, DEFAULT_MONGO_URI
 from services.common.tenancy import ROLES, TenantExists, TenantRegistry, UnknownTenant, database_name
 
 
-def _registry() -> TenantRegistry:
-    uri = os.environ.get("MONGO_URI") or DEFAULT_MONGO_URI
-    return TenantRegistry(MongoClient(uri, serverSelectionTimeoutMS=5000))
+def _mongo() -> MongoClient:
+    """A client of MONGO_URI's MongoDB, for one command (use it in ``with``: it is closed after)."""
+    return MongoClient(os.environ.get("MONGO_URI") or DEFAULT_MONGO_URI, serverSelectionTimeoutMS=5000)
+
+
+@contextlib.contextmanager
+def _registry() -> Iterator[TenantRegistry]:
+    with _mongo() as client:
+        yield TenantRegistry(client)
 
 
 def _amqp_uri() -> str:
@@ -29,8 +37,9 @@ def _amqp_uri() -> str:
 def tenant_create(args: argparse.Namespace) -> int:
     """Register a council."""
     languages = [lang.strip() for lang in args.languages.split(",") if lang.strip()]
-    _registry().create_tenant(args.tenant_id, name=args.name, city=args.city, timezone=args.timezone,
-                              languages=languages)
+    with _registry() as registry:
+        registry.create_tenant(args.tenant_id, name=args.name, city=args.city, timezone=args.timezone,
+                               languages=languages)
     summary = f"{args.name}, {args.city}, {args.timezone}, {','.join(languages)}"
     print(f"tenant {args.tenant_id} created ({summary})")
     return 0
@@ -41,29 +50,33 @@ def key_create(args: argparse.Namespace) -> int:
     if args.funder and (args.tenant_id or args.role):
         print("give either <tenant> --role <role>, or --funder <name>", file=sys.stderr)
         return 2
-    if args.funder:
-        key_id, key = _registry().create_funder_key(args.funder)
-        role = f"funder ({args.funder})"
-    elif args.tenant_id and args.role:
-        key_id, key = _registry().create_key(args.tenant_id, args.role)
-        role = args.role
-    else:
+    if not args.funder and not (args.tenant_id and args.role):
         print("give <tenant> --role <role>, or --funder <name>", file=sys.stderr)
         return 2
+    with _registry() as registry:
+        if args.funder:
+            key_id, key = registry.create_funder_key(args.funder)
+            role = f"funder ({args.funder})"
+        else:
+            key_id, key = registry.create_key(args.tenant_id, args.role)
+            role = args.role
     print(f"key id: {key_id}\nrole:   {role}\nkey:    {key}\n(shown once: store it now)")
     return 0
 
 
 def funder_grant(args: argparse.Namespace) -> int:
     """Let a funder see a council's aggregate figures."""
-    granted = _registry().grant_funder(args.tenant_id, args.funder)
+    with _registry() as registry:
+        granted = registry.grant_funder(args.tenant_id, args.funder)
     print(f"{args.funder} {'may now see' if granted else 'could already see'} {args.tenant_id}'s aggregates")
     return 0
 
 
 def key_revoke(args: argparse.Namespace) -> int:
     """Revoke a key by its id."""
-    if not _registry().revoke_key(args.key_id):
+    with _registry() as registry:
+        revoked = registry.revoke_key(args.key_id)
+    if not revoked:
         print(f"no active key {args.key_id}", file=sys.stderr)
         return 1
     print(f"key {args.key_id} revoked")
@@ -115,11 +128,10 @@ def reporting_rebuild(args: argparse.Namespace) -> int:
     """Replay a council's reporting event log into fresh projections (services/reporting/rebuild.py)."""
     from services.reporting.rebuild import rebuild  # imported late: only this command needs reporting
 
-    registry = _registry()
-    if registry.get_tenant(args.tenant_id) is None:
-        raise UnknownTenant(args.tenant_id)
-    client = MongoClient(os.environ.get("MONGO_URI") or DEFAULT_MONGO_URI, serverSelectionTimeoutMS=5000)
-    count = rebuild(client[database_name(args.tenant_id, "reporting")])
+    with _mongo() as client:
+        if TenantRegistry(client).get_tenant(args.tenant_id) is None:
+            raise UnknownTenant(args.tenant_id)
+        count = rebuild(client[database_name(args.tenant_id, "reporting")])
     print(f"reporting projections of {args.tenant_id} rebuilt from {count} events")
     return 0
 

@@ -7,7 +7,6 @@ var/log/. Everything started here is stopped again, in reverse order, on SIGINT 
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import os
 import signal
@@ -15,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pymongo
 
@@ -26,7 +26,9 @@ from services.cli.infra import (
     ServiceProcesses,
     ensure_rabbitmq,
     port_is_open,
+    running_services,
     say,
+    service_env,
 )
 from services.common.config import DEFAULT_AMQP_URI
 from services.common.tenancy import TenantExists, TenantRegistry
@@ -69,17 +71,35 @@ def _bring_up(started: contextlib.ExitStack, demo: bool) -> ServiceProcesses:
     """Start each piece, registering its stop on `started`; return the running services."""
     _check_ports_free({f"service {svc}": port for svc, port in DEFAULT_PORTS.items()}
                       | {"SMTP sink": SMTP_PORT})
-    ensure_rabbitmq()
+    ensure_broker()
     mongo_uri = os.environ.get("MONGO_URI") or _start_mongo(started)
     mail = started.enter_context(MailSink(VAR / "mail", SMTP_HOST, SMTP_PORT))
-    services = ServiceProcesses(VAR / "log")
-    started.callback(services.stop)
-    services.start(_service_env(mongo_uri), DEFAULT_PORTS)
-    say("waiting for the four services to be ready")
-    services.wait_ready(timeout=90)
+    say("starting the four services and waiting for them to be ready")
+    services = started.enter_context(running_services(_service_env(mongo_uri), VAR / "log", DEFAULT_PORTS))
     keys = seed_demo(mongo_uri) if demo else {}
     print(summary(mongo_uri, mail, keys), flush=True)
     return services
+
+
+def amqp_uri() -> str:
+    """The broker the stack's services use: AMQP_URI, else the local RabbitMQ."""
+    return os.environ.get("AMQP_URI") or DEFAULT_AMQP_URI
+
+
+def broker_address() -> tuple[str, int]:
+    """(host, port) of the broker AMQP_URI names."""
+    parts = urlsplit(amqp_uri())
+    return parts.hostname or "127.0.0.1", parts.port or 5672
+
+
+def ensure_broker() -> None:
+    """The broker AMQP_URI names answers: a local one is started (or installed) if needed; a remote
+    one is only checked, since it is not ours to start."""
+    host, port = broker_address()
+    if host in ("127.0.0.1", "localhost", "::1"):
+        ensure_rabbitmq(host, port)
+    elif not port_is_open(host, port):
+        raise StackError(f"RabbitMQ at {host}:{port} (AMQP_URI) does not answer")
 
 
 def _check_ports_free(ports: dict[str, int]) -> None:
@@ -100,27 +120,22 @@ def _master_key() -> str:
     """IEC_MASTER_KEY, else the local stack's own, made once under var/ (var/mongo is sealed with it)."""
     if os.environ.get("IEC_MASTER_KEY"):
         return os.environ["IEC_MASTER_KEY"]
+    from services.intake.keys import new_master_key
+
     VAR.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(FileExistsError):
         fd = os.open(MASTER_KEY_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as out:
-            out.write(base64.b64encode(os.urandom(32)).decode() + "\n")
+            out.write(new_master_key() + "\n")
     return MASTER_KEY_FILE.read_text().strip()
 
 
 def _service_env(mongo_uri: str) -> dict[str, str]:
-    """What every service is configured with (their config.yaml reads these)."""
-    return {
-        "IEC_MASTER_KEY": _master_key(),
-        "AMQP_URI": os.environ.get("AMQP_URI", DEFAULT_AMQP_URI),
-        "MONGO_URI": mongo_uri,
-        "SMTP_HOST": SMTP_HOST,
-        "SMTP_PORT": str(SMTP_PORT),
-        "PUBLIC_BASE_URL": f"http://127.0.0.1:{DEFAULT_PORTS['surveys']}",
-        "SERVED_TENANTS": "*",
-        # the demo's mail goes to a local sink: deliver it at any hour unless told otherwise
-        "NOTIFICATIONS_SENDING_HOURS": os.environ.get("NOTIFICATIONS_SENDING_HOURS", "00:00-24:00"),
-    }
+    """What every service is configured with: the demo's mail goes to the local sink, at any hour
+    unless NOTIFICATIONS_SENDING_HOURS says otherwise."""
+    hours = os.environ.get("NOTIFICATIONS_SENDING_HOURS")
+    return service_env(amqp_uri(), mongo_uri, master_key=_master_key(), smtp_port=SMTP_PORT,
+                       **({"NOTIFICATIONS_SENDING_HOURS": hours} if hours else {}))
 
 
 def seed_demo(mongo_uri: str) -> dict[str, str]:
@@ -149,9 +164,12 @@ def summary(mongo_uri: str, mail: MailSink, keys: dict[str, str]) -> str:
     lines = ["", "The platform is running:"]
     lines += [f"  {svc:<14} http://127.0.0.1:{port}   log {_rel(VAR / 'log' / f'{svc}.log')}"
               for svc, port in DEFAULT_PORTS.items()]
+    host, port = broker_address()
+    parts = urlsplit(amqp_uri())
+    login = " (guest/guest)" if (parts.username, parts.password) == ("guest", "guest") else ""
     lines += [f"  MongoDB        {mongo_uri}",
               f"  SMTP sink      {mail.host}:{mail.port}   mails in {_rel(mail.directory)}/",
-              "  RabbitMQ       amqp://127.0.0.1:5672/   management http://127.0.0.1:15672 (guest/guest)"]
+              f"  RabbitMQ       amqp://{host}:{port}{parts.path or '/'}   management http://{host}:15672{login}"]
     lines += [f"  {role} key for tenant {DEMO_TENANT!r}: {key}" for role, key in keys.items()]
     if "staff" in keys:
         lines += ["", "Try:", *_curls(keys["staff"])]

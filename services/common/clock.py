@@ -6,7 +6,8 @@ string of another format (docs/storage.md lists the divergences).
 """
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 EPOCH = "1970-01-01T00:00:00.000Z"
 
@@ -32,3 +33,8 @@ def parse_stamp(text: str) -> datetime:
 def stamp_after(seconds: float, moment: datetime | None = None) -> str:
     """The stamp ``seconds`` after ``moment`` (default now)."""
     return stamp((moment or now()) + timedelta(seconds=seconds))
+
+
+def local_day(moment: datetime, timezone: str) -> date:
+    """The calendar day ``moment`` falls on in a council's IANA time zone (its "today" at ``moment``)."""
+    return moment.astimezone(ZoneInfo(timezone)).date()

@@ -6,18 +6,44 @@ service at start with a message naming the variable, not at the first request.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from marshmallow import Schema, ValidationError, fields, validate
 
 DEFAULT_MONGO_URI = "mongodb://127.0.0.1:27017/?directConnection=true"
 DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
+# The broker's own limit on deliveries of one message, for a process that dies on every delivery (it
+# never reaches our explicit dead-lettering). A constant, not a setting: queue arguments cannot change
+# once a queue exists, so a different value would stop the next deployment from declaring its queues
+# (PRECONDITION_FAILED). EVENT_DELIVERY_LIMIT, our handlers' retry count, stays below it.
+BROKER_DELIVERY_LIMIT = 20
+MASTER_KEY_VARIABLE = "IEC_MASTER_KEY"
+MASTER_KEY_BYTES = 32
+HOW_TO_MAKE_A_MASTER_KEY = ('make one with: python -c "import base64, os; '
+                            'print(base64.b64encode(os.urandom(32)).decode())"')
 
 
 class ConfigError(RuntimeError):
     """Raised when the environment does not describe a runnable service."""
+
+
+class _MasterKey(fields.Field):
+    """The base64 of 32 bytes (surrounding white space ignored), loaded as the bytes."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> bytes:
+        try:
+            key = base64.b64decode(str(value).strip(), validate=True)
+        except binascii.Error:
+            key = b""
+        if len(key) != MASTER_KEY_BYTES:
+            # a whole sentence naming the variable (see load_settings)
+            raise ValidationError(f"{MASTER_KEY_VARIABLE} must be the base64 of {MASTER_KEY_BYTES} bytes; "
+                                  f"{HOW_TO_MAKE_A_MASTER_KEY}")
+        return key
 
 
 class _EnvSchema(Schema):
@@ -35,9 +61,12 @@ class _EnvSchema(Schema):
     SCHEDULER_INTERVAL_SECONDS = fields.Float(load_default=60.0, validate=validate.Range(min=0.1))
     OUTBOX_POLL_SECONDS = fields.Float(load_default=0.5, validate=validate.Range(min=0.01))
     OUTBOX_SWEEP_SECONDS = fields.Float(load_default=5.0, validate=validate.Range(min=0.1))
-    EVENT_DELIVERY_LIMIT = fields.Integer(load_default=5, validate=validate.Range(1, 19))
+    EVENT_DELIVERY_LIMIT = fields.Integer(load_default=5,
+                                          validate=validate.Range(1, BROKER_DELIVERY_LIMIT - 1))
     EVENT_RETRY_DELAY_SECONDS = fields.Float(load_default=0.2, validate=validate.Range(min=0))
     MAX_BODY_BYTES = fields.Integer(load_default=1_048_576, validate=validate.Range(min=1024))
+    # intake: the key that wraps each council's data keys; optional here, required by intake (keys.py)
+    IEC_MASTER_KEY = _MasterKey(load_default=None, allow_none=True)
     # reporting: outcome-event subscribers (RabbitMQ users made through the management API)
     RABBITMQ_MANAGEMENT_URL = fields.Url(load_default="http://guest:guest@127.0.0.1:15672", require_tld=False)
     PUBLIC_AMQP_URL = fields.String(load_default="amqp://127.0.0.1:5672/",
@@ -53,6 +82,7 @@ class _EnvSchema(Schema):
     NOTIFICATIONS_SEND_LEASE_SECONDS = fields.Float(load_default=120.0, validate=validate.Range(min=1))
     WEBHOOK_TIMEOUT_SECONDS = fields.Float(load_default=10.0, validate=validate.Range(min=0.1, max=120))
     NOTIFICATIONS_TEMPLATE_DIR = fields.String(load_default=None, allow_none=True)
+    NOTIFICATIONS_PUBLIC_URL = fields.Url(load_default="http://127.0.0.1:8004", require_tld=False)
 
 
 @dataclass(frozen=True)
@@ -85,6 +115,8 @@ class Settings:
     notifications_send_lease_seconds: float
     webhook_timeout_seconds: float
     notifications_template_dir: str | None = None
+    notifications_public_url: str = "http://127.0.0.1:8004"
+    iec_master_key: bytes | None = field(default=None, repr=False)
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -97,6 +129,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     try:
         loaded = _EnvSchema().load(known)
     except ValidationError as exc:
-        problems = "; ".join(f"{key}: {' '.join(msgs)}" for key, msgs in sorted(exc.messages.items()))
+        problems = "; ".join(_problem(key, msgs) for key, msgs in sorted(exc.messages.items()))
         raise ConfigError(f"invalid configuration: {problems}") from None
     return Settings(**{key.lower(): value for key, value in loaded.items()})
+
+
+def _problem(key: str, messages: list[str]) -> str:
+    text = " ".join(messages)
+    return text if text.startswith(key) else f"{key}: {text}"

@@ -6,11 +6,14 @@ which queue failed and why. ``iec dlq list`` / ``iec dlq replay`` read and repla
 """
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pika
 from kombu import Connection, Exchange, Queue
 from nameko.amqp.publish import get_producer
+
+from services.common.metrics import DEAD_LETTERS
 
 DLX = "iec.dlx"
 DLQ = "iec.dead-letters"
@@ -33,17 +36,39 @@ def declare_topology(amqp_uri: str) -> None:
 
 def dead_letter(amqp_uri: str, message, *, error: str, queue: str, service: str, attempts: int) -> None:
     """Publish a received kombu ``message`` to the dead-letter exchange, with confirms, and the error."""
-    headers = dict(message.headers or {})
+    properties = message.properties or {}
+    routing_key = message.delivery_info.get("routing_key", "")
+    _publish(amqp_uri, message.body, dict(message.headers or {}), routing_key,
+             content_type=message.content_type, content_encoding=message.content_encoding,
+             message_id=properties.get("message_id"), error=error, queue=queue, service=service,
+             attempts=attempts)
+
+
+def dead_letter_event(amqp_uri: str, event: dict, *, queue: str, service: str, error: str,
+                      attempts: int) -> None:
+    """Dead-letter an event that no handler received: work done outside a handler that failed for good.
+
+    It is published as if handler queue ``queue`` had failed ``event`` (``events.queue_name``), so that
+    ``iec dlq replay`` hands it to that queue; counted in ``iec_dead_letters_total`` as a handler's is.
+    """
+    _publish(amqp_uri, json.dumps(event).encode(), {"nameko.tenant_id": event["tenantid"]}, event["type"],
+             content_type="application/json", content_encoding="utf-8", message_id=event["id"],
+             error=error, queue=queue, service=service, attempts=attempts)
+    DEAD_LETTERS.labels(service, event["type"], "dead_lettered").inc()
+
+
+def _publish(amqp_uri: str, body: bytes, headers: dict, routing_key: str, *, content_type: str | None,
+             content_encoding: str | None, message_id: str | None, error: str, queue: str, service: str,
+             attempts: int) -> None:
     headers.update({
         "x-iec-error": error[:_ERROR_LIMIT], "x-iec-queue": queue, "x-iec-service": service,
         "x-iec-failed-at": datetime.now(UTC).isoformat(), "x-iec-attempts": attempts,
     })
-    properties = message.properties or {}
     with get_producer(amqp_uri, confirms=True) as producer:
         producer.publish(
-            message.body, exchange=DLX_EXCHANGE, routing_key=message.delivery_info.get("routing_key", ""),
-            headers=headers, content_type=message.content_type, content_encoding=message.content_encoding,
-            message_id=properties.get("message_id"), delivery_mode=2, declare=[DLQ_QUEUE], retry=True,
+            body, exchange=DLX_EXCHANGE, routing_key=routing_key, headers=headers, content_type=content_type,
+            content_encoding=content_encoding, message_id=message_id, delivery_mode=2, declare=[DLQ_QUEUE],
+            retry=True,
         )
 
 

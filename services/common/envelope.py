@@ -13,6 +13,9 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from services.common.clock import stamp
 
 EVENT_TYPE_RE = r"^[a-z][a-z_]*\.[a-z][a-z_]*$"
+# The durable topic exchange of outcome events for other systems, routing key `<tenant>.<type>`
+# (DESIGN.md, Events). Here, in the light envelope module, so that a subscriber need not import nameko.
+OUTCOMES_EXCHANGE = "iec.outcomes"
 
 
 class CloudEventSchema(Schema):

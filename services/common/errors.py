@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from marshmallow import ValidationError
+from pymongo.errors import PyMongoError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 
@@ -41,6 +42,19 @@ class NotFound(ApiError):
 
 class Conflict(ApiError):
     status, code = 409, "CONFLICT"
+
+
+class WriteConflict(Conflict):
+    """MongoDB aborted a transaction that wrote what a concurrent one wrote: the caller may retry."""
+
+    def __init__(self, message: str = "another change to the same records happened at the same time; "
+                                      "try again"):
+        super().__init__(message)
+
+
+def is_write_conflict(exc: BaseException) -> bool:
+    """True for MongoDB's verdict that a transaction lost a race and may simply be retried."""
+    return isinstance(exc, PyMongoError) and exc.has_error_label("TransientTransactionError")
 
 
 class Gone(ApiError):

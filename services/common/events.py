@@ -25,6 +25,7 @@ from nameko.exceptions import ContainerBeingKilled
 from nameko.standalone.events import get_event_exchange
 
 from services.common import deadletter
+from services.common.config import BROKER_DELIVERY_LIMIT
 from services.common.envelope import parse_event
 from services.common.errors import AlreadyProcessed
 from services.common.metrics import DEAD_LETTERS, EVENTS_CONSUMED
@@ -33,11 +34,12 @@ from services.common.runtime import Runtime
 _log = logging.getLogger(__name__)
 
 
-# The broker's own limit, for a process that dies on every delivery (it never reaches our explicit
-# dead-lettering). A constant, not a setting: queue arguments cannot change once a queue exists, so
-# a different value would stop the next deployment from declaring its queues (PRECONDITION_FAILED).
-# EVENT_DELIVERY_LIMIT, our handlers' retry count, stays below it.
-BROKER_DELIVERY_LIMIT = 20
+def queue_name(source_service: str, event_type: str, service: str, method: str) -> str:
+    """The queue of handler ``service.method`` of ``event_type`` events from ``source_service``.
+
+    nameko's own queue naming, so operators find queues where nameko users expect them.
+    """
+    return f"evt-{source_service}-{event_type}--{service}.{method}"
 
 
 def queue_arguments() -> dict:
@@ -63,9 +65,8 @@ class ReliableEventHandler(EventHandler):
 
     def setup(self) -> None:
         deadletter.declare_topology(self.runtime.amqp_uri)
-        # nameko's own queue naming, so operators find queues where nameko users expect them
-        consumer = f"{self.container.service_name}.{self.method_name}"
-        self.queue_name = f"evt-{self.source_service}-{self.event_type}--{consumer}"
+        self.queue_name = queue_name(self.source_service, self.event_type, self.container.service_name,
+                                     self.method_name)
         self.queue = Queue(
             self.queue_name, exchange=get_event_exchange(self.source_service, self.container.config),
             routing_key=self.event_type, durable=True,

@@ -29,7 +29,8 @@ from services.common.errors import (
 )
 from services.common.idempotency import IdempotencyRecords, KeyInUse, fingerprint, requested_key
 from services.common.runtime import Runtime
-from services.common.tenancy import TENANT_ID_RE, database_name
+from services.common.tenancy import database_name
+from services.common.tokens import tenant_of_token
 
 _log = logging.getLogger(__name__)
 ADMIN = ("admin",)
@@ -74,14 +75,6 @@ def json_body(request: Request) -> dict:
     return body
 
 
-def tenant_of_token(token: str) -> str:
-    """The tenant named by a public token ``<tenant>.<secret>``; NotFound if it names none."""
-    tenant_id, _, secret = token.partition(".")
-    if not TENANT_ID_RE.match(tenant_id) or not secret:
-        raise NotFound("no such link")
-    return tenant_id
-
-
 class ApiEntrypoint(HttpRequestHandler):
     """``@api(method, url, roles=STAFF)``; ``public=True`` for pages reached without a key,
     ``token_arg`` for public pages whose path token names the tenant."""
@@ -97,7 +90,10 @@ class ApiEntrypoint(HttpRequestHandler):
         expected = tuple(kwargs.pop("expected_exceptions", ())) + (ApiError, ValidationError)
         super().__init__(method, url, expected_exceptions=expected, **kwargs)
         self.roles, self.public, self.token_arg, self.max_body = roles, public, token_arg, max_body
-        self.idempotent = idempotent  # False for streamed bodies (a fingerprint would read them whole)
+        # False where an Idempotency-Key's answer must not be stored and replayed: a streamed body (the
+        # fingerprint would read it whole), a secret shown once (POST /v1/subscribers' password), a pass
+        # that is safe to run again and answers that run's counts (POST /v1/notifications/run)
+        self.idempotent = idempotent
         # what the OpenAPI document says of it (services/common/openapi.py): schemas and statuses
         self.body, self.answer, self.query = body, answer, query
         self.status, self.conflicts = status, conflicts

@@ -5,13 +5,18 @@ The key is recorded inside the unit of work's transaction (``TenantStore.transac
 requests with one key can never both commit; the answer is stored after the worker returns and
 replayed to a retry. A retry whose first attempt committed but crashed before its answer was
 stored gets a 409 saying so, rather than a second effect.
+
+Records are kept for their 24 hours only: the outbox relay's sweep purges older ones
+(``purge_expired``), and an erasure forgets at once those whose answer names the person (``forget``).
 """
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from datetime import timedelta
 
+from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 from werkzeug.wrappers import Request, Response
@@ -72,6 +77,20 @@ class IdempotencyRecords:
         answer.headers["Idempotent-Replayed"] = "true"
         return answer
 
+    @staticmethod
+    def forget(records: Collection, predicate: Callable[[dict], bool]) -> int:
+        """Delete the records for which ``predicate(record)`` is true; returns how many.
+
+        ``records`` is the ``idempotency_keys`` collection as the caller's transaction sees it, so the
+        records go with the change that makes them unwanted (an erasure). Each record is read whole:
+        its answer is text, scanned in Python rather than with ``$regex``, which nx-27017 may not
+        serve alike; there are no more than a day's worth.
+        """
+        doomed = [record["_id"] for record in records.find({}) if predicate(record)]
+        if not doomed:
+            return 0
+        return records.delete_many({"_id": {"$in": doomed}}).deleted_count
+
     def remember(self, key: str, print_: str, answer: Response) -> None:
         """Store the answer to replay (server errors are not stored: the client should retry)."""
         if answer.status_code >= 500:
@@ -84,6 +103,17 @@ class IdempotencyRecords:
             self._records.insert_one({"_id": key, "fingerprint": print_, "created_at": stamp(), **fields})
         except DuplicateKeyError:
             pass  # a concurrent request with this key committed first; its answer stands
+
+
+def purge_expired(db: Database) -> int:
+    """Delete the records of ``db`` older than the window; returns how many."""
+    return db[COLLECTION].delete_many({"created_at": {"$lt": stamp(now() - WINDOW)}}).deleted_count
+
+
+def mentions(*texts: str) -> Callable[[dict], bool]:
+    """A ``forget`` predicate: the record's stored answer contains one of ``texts`` (ids)."""
+    wanted = [text for text in texts if text]
+    return lambda record: any(text in (record.get("body") or "") for text in wanted)
 
 
 def record_applied(unit, key: str, print_: str) -> None:

@@ -8,6 +8,7 @@ are in deploy/prometheus and deploy/grafana.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 
 from nameko.extensions import DependencyProvider
@@ -109,20 +110,22 @@ class SchedulerLag:
     start``. The gauge is computed at scrape time, so it keeps growing while passes fail or hang.
     """
 
-    def __init__(self, service: str, entrypoint: str, interval: float) -> None:
+    def __init__(self, service: str, entrypoint: str, interval: float,
+                 clock: Callable[[], float] = time.time) -> None:
         self._labels = (service, entrypoint)
+        self._clock = clock  # seconds since the epoch; tests pass their own
         self._covered_until: dict[str, float] = {}
         SCHEDULER_INTERVAL.labels(service, entrypoint).set(interval)
 
     def pass_started(self, tenant_id: str) -> float:
         """Note that a pass for ``tenant_id`` begins; returns its start, for ``pass_completed``."""
-        started = time.time()
+        started = self._clock()
         if tenant_id not in self._covered_until:
             # A tenant first seen now has nothing older than this pass that we could know of.
             self._covered_until[tenant_id] = started
             covered = self._covered_until
             SCHEDULER_LAG.labels(*self._labels, tenant_id).set_function(
-                lambda: max(0.0, time.time() - covered[tenant_id]))
+                lambda: max(0.0, self._clock() - covered[tenant_id]))
         return started
 
     def pass_completed(self, tenant_id: str, started: float) -> None:

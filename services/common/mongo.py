@@ -16,19 +16,19 @@ from nameko.extensions import DependencyProvider
 from pymongo import ASCENDING, IndexModel
 from pymongo.collection import Collection
 from pymongo.database import Database
-from pymongo.errors import CollectionInvalid, DuplicateKeyError
+from pymongo.errors import CollectionInvalid, DuplicateKeyError, PyMongoError
 
 from services.common import idempotency
 from services.common.clock import stamp
 from services.common.envelope import new_event
-from services.common.errors import AlreadyProcessed, Forbidden
+from services.common.errors import AlreadyProcessed, Forbidden, WriteConflict, is_write_conflict
 from services.common.outbox import OUTBOX, OutboxRelay, outbox_entry
 from services.common.runtime import Runtime
 from services.common.tenancy import database_name
 
 PROCESSED = "processed_events"
 KERNEL_INDEXES: dict[str, list[IndexModel]] = {
-    idempotency.COLLECTION: [],
+    idempotency.COLLECTION: [IndexModel([("created_at", ASCENDING)])],  # the purge of expired records
     OUTBOX: [IndexModel([("state", ASCENDING), ("created_at", ASCENDING)])],
     PROCESSED: [IndexModel([("event_id", ASCENDING)])],
 }
@@ -81,13 +81,25 @@ class UnitOfWork:
         self.emitted.append(event)
         return event
 
+    def emit_many(self, events: Sequence[tuple[str, dict, str | None]]) -> list[dict]:
+        """``emit`` for many events (``(event_type, data, subject)`` each) with one outbox insert:
+        a bulk write emits thousands, and one insert each would be most of its time."""
+        made = [new_event(self._store.service, event_type, self._store.tenant_id, data, subject=subject)
+                for event_type, data, subject in events]
+        if made:
+            self[OUTBOX].insert_many([outbox_entry(event) for event in made])
+            self.emitted.extend(made)
+        return made
+
 
 class TenantStore:
     """One tenant's database of one service, as a worker sees it."""
 
     def __init__(self, runtime: Runtime, tenant_id: str | None, service: str, event_id: str | None,
-                 indexes: Mapping[str, Sequence[IndexModel]], idempotency_key: tuple[str, str] | None = None,
-                 handler: str = ""):
+                 indexes: Mapping[str, Sequence[IndexModel]], idempotency_key: tuple[str, str] | None, *,
+                 handler: str):
+        if not handler:
+            raise ValueError("a TenantStore needs the name of its worker's entrypoint (the handler)")
         self.tenant_id, self.service, self._event_id, self._handler = tenant_id, service, event_id, handler
         self._idempotency_key = idempotency_key
         self._runtime, self._indexes = runtime, {**KERNEL_INDEXES, **indexes}
@@ -121,17 +133,26 @@ class TenantStore:
     def transaction(self) -> Iterator[UnitOfWork]:
         """A multi-document transaction; commits on normal exit, aborts on an exception.
 
-        In an event-triggered worker, it first records the event id; a duplicate raises
-        ``AlreadyProcessed`` and nothing of the body is committed.
+        In an event-triggered worker, it records the event id with the effect; a duplicate raises
+        ``AlreadyProcessed`` and nothing of the body is committed. The record is written last, after the
+        body: a reader that cannot isolate transactions (nx-27017 shows uncommitted writes) and sees
+        the record then sees the whole effect too, so "the event is processed" means what it says.
+        A transaction MongoDB aborts because a concurrent one wrote the same documents raises
+        ``WriteConflict`` (409 to an HTTP caller).
         """
-        with self._runtime.transaction_guard(self.db.name):
-            if self.already_processed():
-                raise AlreadyProcessed(self._event_id)
-            with self._runtime.client.start_session() as session, session.start_transaction():
-                unit = UnitOfWork(self, session)
-                self._record_event(unit)
-                self._record_idempotency_key(unit)
-                yield unit
+        try:
+            with self._runtime.transaction_guard(self.db.name):
+                if self.already_processed():
+                    raise AlreadyProcessed(self._event_id)
+                with self._runtime.client.start_session() as session, session.start_transaction():
+                    unit = UnitOfWork(self, session)
+                    self._record_idempotency_key(unit)
+                    yield unit
+                    self._record_event(unit)
+        except PyMongoError as exc:
+            if is_write_conflict(exc):
+                raise WriteConflict() from exc
+            raise
         if unit.emitted:
             self._runtime.wake_outbox(self.tenant_id)
 

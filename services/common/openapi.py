@@ -31,7 +31,8 @@ class ErrorSchema(Schema):
     fields = fields.Dict(keys=fields.String(), values=fields.Raw(), required=True)
 
 
-def _entrypoints(service_cls: type) -> list[tuple[str, ApiEntrypoint]]:
+def api_entrypoints(service_cls: type) -> list[tuple[str, ApiEntrypoint]]:
+    """(method name, entrypoint) of every ``@api`` entrypoint of a service class, by URL then method."""
     found = []
     for name, member in inspect.getmembers(service_cls, inspect.isfunction):
         for extension in getattr(member, ENTRYPOINT_EXTENSIONS_ATTR, ()):
@@ -71,7 +72,7 @@ def build(service_cls: type, server: str = "") -> dict:
                    plugins=[MarshmallowPlugin()], servers=[{"url": server}] if server else [])
     spec.components.security_scheme("apiKey", {"type": "http", "scheme": "bearer"})
     paths: dict[str, dict] = {}
-    for name, entry in _entrypoints(service_cls):
+    for name, entry in api_entrypoints(service_cls):
         path = _PATH_ARG.sub(r"{\1}", entry.url)
         for method in entry.method.split(","):
             paths.setdefault(path, {})[method.lower()] = _operation(name, entry, getattr(service_cls, name))

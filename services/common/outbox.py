@@ -1,14 +1,22 @@
-"""The outbox relay: publishes committed outbox entries, with publisher confirms and ``mandatory``.
+"""The outbox relay: publishes committed outbox entries, with publisher confirms.
 
 Entries are written by ``UnitOfWork.emit`` in the same transaction as the state change; the relay
-publishes them to ``<service>.events`` (routing key = event type) and marks them published only
-after the broker confirmed. A crash between commit and publish therefore loses nothing: the entry
-is still unpublished and goes out on the next pass. Several replicas may run; each claims a batch
-with a lease, so an entry is published by one of them (at least once; consumers are idempotent).
+publishes them and marks them published only after the broker confirmed. A crash between commit and
+publish therefore loses nothing: the entry is still unpublished and goes out on the next pass.
+Several replicas may run; each claims a batch with a lease, so an entry is published by one of them
+(at least once; consumers are idempotent).
 
-An entry the broker returns as unroutable (no queue bound yet, e.g. a consumer not deployed) is
-retried for ``UNROUTED_GRACE`` and then marked published with ``routed: false`` and counted in
+Where an entry goes (``destination``): a service's own events to ``<service>.events`` with the
+routing key ``<type>``, ``mandatory``; public outcome events to ``iec.outcomes`` with the routing key
+``<tenant>.<type>``, not ``mandatory`` (no subscriber bound is normal there).
+
+An own event the broker returns as unroutable (no queue bound yet, e.g. a consumer not deployed) is
+retried for ``UNROUTED_GRACE_SECONDS`` and then given up (state ``unrouted``) and counted in
 ``iec_events_unrouted_total``: an event nobody subscribes to must not block those behind it.
+
+The relay's sweep of every tenant also purges the tenant's ``Idempotency-Key`` records older than
+their 24-hour window (at most every ``IDEMPOTENCY_PURGE_SECONDS``): the answers they keep may hold
+personal data, and nothing else would remove them.
 """
 from __future__ import annotations
 
@@ -24,7 +32,9 @@ from nameko.standalone.events import get_event_exchange
 from pymongo import ASCENDING
 from pymongo.database import Database
 
+from services.common import idempotency
 from services.common.clock import EPOCH, now, parse_stamp, stamp, stamp_after
+from services.common.envelope import OUTCOMES_EXCHANGE
 from services.common.metrics import EVENTS_PUBLISHED, EVENTS_UNROUTED, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
 from services.common.runtime import Runtime
 from services.common.tenancy import database_name
@@ -35,12 +45,13 @@ BATCH = 200
 LEASE_SECONDS = 30.0
 UNROUTED_GRACE_SECONDS = 60.0
 UNROUTED_RETRY_SECONDS = 2.0
+IDEMPOTENCY_PURGE_SECONDS = 600.0
 PENDING, PUBLISHED, UNROUTED = "pending", "published", "unrouted"
 
 
 # The public stream for other systems (DESIGN.md, Events): routing key `<tenant>.<type>`. Having no
 # subscriber bound is normal there, so its messages are not `mandatory` (confirms still apply).
-OUTCOMES = Exchange("iec.outcomes", type="topic", durable=True)
+OUTCOMES = Exchange(OUTCOMES_EXCHANGE, type="topic", durable=True)
 
 
 def outbox_entry(event: dict, public: bool = False) -> dict:
@@ -70,6 +81,7 @@ class OutboxRelay(SharedExtension):
         self._thread = None
         self.instance_id = uuid.uuid4().hex
         self._last_sweep = float("-inf")  # the first pass sweeps every tenant
+        self._last_purge = float("-inf")  # and purges their expired idempotency records
 
     def setup(self) -> None:
         self.exchange = get_event_exchange(self.container.service_name, self.container.config)
@@ -107,7 +119,13 @@ class OutboxRelay(SharedExtension):
     def relay_once(self) -> int:
         """One pass over every served tenant; returns how many entries were published."""
         self._last_sweep = time.monotonic()
-        return sum(self._relay_tenant(tenant) for tenant in self.runtime.served_tenant_ids())
+        tenants = self.runtime.served_tenant_ids()
+        published = sum(self._relay_tenant(tenant) for tenant in tenants)
+        if self._last_sweep - self._last_purge >= IDEMPOTENCY_PURGE_SECONDS:
+            self._last_purge = self._last_sweep
+            for tenant_id in tenants:
+                idempotency.purge_expired(self._database(tenant_id))
+        return published
 
     def _relay_due(self) -> int:
         # The tenants this process committed for are relayed at once; a sweep of every tenant, every

@@ -19,6 +19,14 @@ from services.common.tenancy import ServedTenants, TenantRegistry
 _TENANT_CACHE_SECONDS = 2.0
 
 
+def is_replica_set(client: MongoClient) -> bool:
+    """True when ``client`` talks to a replica set, or to a ``mongos`` of a sharded cluster (made of
+    replica sets): a deployment whose server isolates transactions. False for a standalone server,
+    such as the embedded nx-27017 of tests and local runs."""
+    hello = client.admin.command("hello")
+    return "setName" in hello or hello.get("msg") == "isdbgrid"
+
+
 class Runtime(SharedExtension):
     """Settings, Mongo client, tenant registry and the outbox wake-up signal of one container."""
 
@@ -93,8 +101,7 @@ class Runtime(SharedExtension):
         at a time per database, across the processes of this machine (``services.common.serial``).
         """
         if self._serialize is None:
-            hello = self.client.admin.command("hello")
-            self._serialize = "setName" not in hello and hello.get("msg") != "isdbgrid"
+            self._serialize = not is_replica_set(self.client)
         if not self._serialize:
             return nullcontext()
         if database not in self._locks:

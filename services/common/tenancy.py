@@ -23,6 +23,7 @@ SERVICE_RE = re.compile(r"^[a-z]+$")
 ROLES = ("admin", "staff", "analyst")
 FUNDER = "funder"
 FUNDER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._&'-]{1,79}$")
+DEFAULT_TIMEZONE = "America/Toronto"  # a council's time zone unless it is registered with another
 _KEY_RE = re.compile(r"^iec_([0-9a-f]{16})\.([A-Za-z0-9_-]{43})$")
 
 
@@ -102,7 +103,7 @@ class TenantRegistry:
     def __init__(self, client: MongoClient):
         self._db = client[PLATFORM_DB]
 
-    def create_tenant(self, tenant_id: str, *, name: str, city: str, timezone: str = "America/Toronto",
+    def create_tenant(self, tenant_id: str, *, name: str, city: str, timezone: str = DEFAULT_TIMEZONE,
                       languages: list[str] | tuple[str, ...] = ("en", "fr")) -> dict:
         """Register a council. Raises TenantExists, or ValueError for a bad id, zone or language."""
         check_tenant_id(tenant_id)

@@ -11,9 +11,10 @@ from marshmallow import ValidationError
 
 from services.common.clock import stamp
 from services.common.errors import Conflict
+from services.common.ids import new_id
 from services.intake import cohorts, completion, event_data
 from services.intake.enrolments import still_enrolled
-from services.intake.storage import COHORTS, EMPLOYERS, PARTICIPANTS, PROGRAMS, IntakeStore, new_id
+from services.intake.storage import COHORTS, EMPLOYERS, PARTICIPANTS, PROGRAMS, IntakeStore
 
 
 def open_cohort(store: IntakeStore, fields: Mapping) -> dict:

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from services.common import idempotency
 from services.common.clock import stamp
 from services.common.errors import NotFound
+from services.common.idempotency import IdempotencyRecords
 from services.intake import event_data
 from services.intake.participants import CONSENT_SCOPES
 from services.intake.storage import ERASED_PARTICIPANTS, PARTICIPANTS, IntakeStore, Writes
@@ -66,9 +67,4 @@ def _removed(tx: Writes, participant_id: str) -> dict | None:
 def _forget_answers_naming(tx: Writes, participant_id: str) -> None:
     """Drop the stored answers of ``Idempotency-Key`` requests that name the participant: the
     answer to their registration holds their name and email in clear, kept for replays (24 hours)."""
-    answers = tx.collection(idempotency.COLLECTION)
-    # the answers are text; scanned here rather than with $regex, which nx-27017 may not serve alike
-    naming = [record["_id"] for record in answers.find({}, {"body": 1})
-              if participant_id in (record.get("body") or "")]
-    if naming:
-        answers.delete_many({"_id": {"$in": naming}})
+    IdempotencyRecords.forget(tx.collection(idempotency.COLLECTION), idempotency.mentions(participant_id))

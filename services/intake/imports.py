@@ -26,20 +26,19 @@ from dataclasses import dataclass, field
 from typing import IO, TextIO
 
 from services.common.clock import stamp
-from services.common.envelope import new_event
 from services.common.errors import Conflict
+from services.common.ids import new_id
 from services.intake import enrolment_store, event_data
 from services.intake.cohorts import COMPLETED
 from services.intake.csv_rows import ParticipantRows, Row
 from services.intake.participants import email_key
 from services.intake.registration import new_participant
-from services.intake.storage import COHORTS, EMPLOYERS, IntakeStore, Writes, new_id
+from services.intake.storage import COHORTS, EMPLOYERS, IntakeStore, Writes
 
 MAX_BODY = 10 * 1024 * 1024
 BATCH = 500  # rows per transaction: 500 participants, up to 500 enrolments, up to 1000 outbox entries
 SPOOL_IN_MEMORY = 4 * 1024 * 1024
 ATTEMPTS = 3
-SERVICE = "intake"  # the source of the events (IntakeService.name; importing it here would be circular)
 ENROLMENT_COLUMNS = ("cohort_id", "enrolment_role")
 COMPLETED_COHORT = "The cohort is completed."
 
@@ -143,11 +142,11 @@ def _write_batch(store: IntakeStore, batch: list[Row]) -> Outcome:
 
 def _write_once(store: IntakeStore, batch: list[Row]) -> Outcome:
     with store.transaction() as tx:
-        return _register(tx, store.tenant_id, batch)
+        return _register(tx, batch)
 
 
-def _register(tx: Writes, tenant_id: str, batch: list[Row]) -> Outcome:
-    outcome, writes = Outcome(), _BatchWrites(tenant_id, stamp())
+def _register(tx: Writes, batch: list[Row]) -> Outcome:
+    outcome, writes = Outcome(), _BatchWrites(stamp())
     registered = tx.registered_emails([row.fields["email"] for row in batch])
     cohorts = _open_cohorts(tx, {row.fields["cohort_id"] for row in batch} - {None})
     for row in batch:
@@ -171,13 +170,13 @@ def _open_cohorts(tx: Writes, cohort_ids: Iterable[str]) -> dict[str, dict]:
 
 @dataclass
 class _BatchWrites:
-    """What one batch writes: participants, their enrolments, and the events of both."""
+    """What one batch writes: participants, their enrolments, and the events of both
+    (``(type, data, subject)``, for ``emit_many``)."""
 
-    tenant_id: str
     at: str
     participants: list[dict] = field(default_factory=list)
     enrolments: list[dict] = field(default_factory=list)
-    events: list[dict] = field(default_factory=list)
+    events: list[tuple[str, dict, str]] = field(default_factory=list)
 
     def register(self, fields: Mapping, cohort: Mapping | None) -> None:
         """A row's participant, enrolled in ``cohort`` if it names one."""
@@ -193,7 +192,7 @@ class _BatchWrites:
             self._event("participant.enrolled", enrolled, participant)
 
     def _event(self, event_type: str, data: dict, participant: Mapping) -> None:
-        self.events.append(new_event(SERVICE, event_type, self.tenant_id, data, subject=participant["id"]))
+        self.events.append((event_type, data, participant["id"]))
 
     def commit_to(self, tx: Writes) -> None:
         """Write it all in ``tx``, with one insert per collection."""

@@ -9,8 +9,6 @@ key then means re-wrapping a few small documents, not re-encrypting every partic
 from __future__ import annotations
 
 import base64
-import binascii
-import os
 from collections.abc import Mapping
 
 from nameko.extensions import SharedExtension
@@ -18,35 +16,40 @@ from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
 from services.common.clock import stamp
-from services.common.config import ConfigError
+from services.common.config import (
+    HOW_TO_MAKE_A_MASTER_KEY,
+    MASTER_KEY_VARIABLE,
+    ConfigError,
+    Settings,
+    load_settings,
+)
 from services.common.mongo import TenantStore
 from services.common.runtime import Runtime
-from services.intake.crypto import KEY_BYTES, FieldCipher, UnreadableToken, new_key, seal, unseal
+from services.intake.crypto import FieldCipher, UnreadableToken, new_key, seal, unseal
 
-MASTER_KEY_VARIABLE = "IEC_MASTER_KEY"
 KEYS = "keys"  # intake's collection of the tenant's wrapped keys: one document
 _KEYS_ID = "tenant"
 _PURPOSES = ("data_key", "index_key")
-_HOW_TO_MAKE = ('make one with: python -c "import base64, os; '
-                'print(base64.b64encode(os.urandom(32)).decode())"')
+
+
+def new_master_key() -> str:
+    """A fresh value for ``IEC_MASTER_KEY``: the base64 of 32 random bytes."""
+    return base64.b64encode(new_key()).decode()
+
+
+def required_master_key(settings: Settings) -> bytes:
+    """The master key of validated settings; ConfigError naming the variable if it is not set."""
+    if settings.iec_master_key is None:
+        # no default on purpose: data sealed under a made-up key would be lost with the process
+        raise ConfigError(f"invalid configuration: {MASTER_KEY_VARIABLE} is not set; intake encrypts "
+                          f"personal data under it; {HOW_TO_MAKE_A_MASTER_KEY}")
+    return settings.iec_master_key
 
 
 def master_key(environ: Mapping[str, str] | None = None) -> bytes:
-    """The master key from ``IEC_MASTER_KEY``; ConfigError naming the variable if missing or bad."""
-    environ = os.environ if environ is None else environ
-    text = environ.get(MASTER_KEY_VARIABLE, "").strip()
-    if not text:
-        # no default on purpose: data sealed under a made-up key would be lost with the process
-        raise ConfigError(f"invalid configuration: {MASTER_KEY_VARIABLE} is not set; intake encrypts "
-                          f"personal data under it; {_HOW_TO_MAKE}")
-    try:
-        key = base64.b64decode(text, validate=True)
-    except binascii.Error:
-        key = b""
-    if len(key) != KEY_BYTES:
-        raise ConfigError(f"invalid configuration: {MASTER_KEY_VARIABLE} must be the base64 of "
-                          f"{KEY_BYTES} bytes; {_HOW_TO_MAKE}")
-    return key
+    """The master key from ``IEC_MASTER_KEY`` in ``environ`` (default: the process environment);
+    ConfigError naming the variable if it is missing or bad (``services/common/config.py``)."""
+    return required_master_key(load_settings(environ))
 
 
 def wrap(master: bytes, tenant_id: str, purpose: str, key: bytes) -> str:
@@ -86,7 +89,8 @@ class TenantKeys(SharedExtension):
         self._ciphers: dict[str, FieldCipher] = {}
 
     def setup(self) -> None:
-        self._master = master_key()  # a missing or bad key stops the service now, not at a request
+        # a missing or bad key stops the service now, not at a request
+        self._master = required_master_key(self.runtime.settings)
 
     def cipher(self, tenant: TenantStore) -> FieldCipher:
         """The tenant's cipher; its keys are made and stored on the first call ever for the tenant.

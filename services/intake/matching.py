@@ -11,8 +11,9 @@ from marshmallow import ValidationError
 
 from services.common.clock import now, stamp
 from services.common.errors import Conflict, NotFound
+from services.common.ids import new_id
 from services.intake import event_data, mentoring, mentoring_store
-from services.intake.storage import IntakeStore, new_id
+from services.intake.storage import IntakeStore
 
 
 def suggestions(store: IntakeStore, mentee_id: str, limit: int) -> dict:

@@ -13,8 +13,9 @@ from marshmallow import ValidationError
 
 from services.common.clock import stamp
 from services.common.errors import Conflict
+from services.common.ids import new_id
 from services.intake import event_data, org_change, org_change_store
-from services.intake.storage import EMPLOYERS, PARTICIPANTS, IntakeStore, new_id
+from services.intake.storage import EMPLOYERS, PARTICIPANTS, IntakeStore
 
 
 def _recommendation_ids() -> Iterator[str]:

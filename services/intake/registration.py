@@ -12,9 +12,10 @@ from collections.abc import Mapping
 from marshmallow import ValidationError
 
 from services.common.clock import stamp
+from services.common.ids import new_id
 from services.intake import event_data, org_change
 from services.intake.participants import consent_choices, withdraw
-from services.intake.storage import EMPLOYERS, PARTICIPANTS, PROGRAMS, IntakeStore, Writes, new_id
+from services.intake.storage import EMPLOYERS, PARTICIPANTS, PROGRAMS, IntakeStore, Writes
 
 _log = logging.getLogger(__name__)
 

@@ -12,17 +12,15 @@ tenant's ``FieldCipher`` (``crypto``, keys from ``keys``). The email's uniquenes
 """
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from pymongo import ASCENDING, IndexModel
-from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from services.common.errors import Conflict, NotFound
 from services.common.mongo import TenantDatabase, TenantStore, UnitOfWork
-from services.common.outbox import OUTBOX, outbox_entry
 from services.intake.cohorts import COMPLETED, OPEN
 from services.intake.crypto import FieldCipher
 from services.intake.keys import KEYS, TenantKeys
@@ -56,11 +54,6 @@ INDEXES: dict[str, list[IndexModel]] = {
 # What encryption at rest covers: sealed in _participant_document, opened in _participant_record.
 PERSONAL_FIELDS = ("given_name", "family_name", "email", "phone")
 _INTERNAL_FIELDS = ("_id", "email_key", "revision")
-
-
-def new_id(prefix: str) -> str:
-    """A server-made id: ``<prefix>_`` and 16 random hex digits (unguessable, so unenumerable)."""
-    return f"{prefix}_{secrets.token_hex(8)}"
 
 
 def _record(document: Mapping) -> dict:
@@ -133,19 +126,12 @@ class Records:
 
 
 class Writes(Records):
-    """A transaction's writes and reads; ``emit`` puts an event in the outbox of the same transaction."""
+    """A transaction's writes and reads; ``emit`` (``emit_many``) puts events in the outbox of the same
+    transaction."""
 
     def __init__(self, unit: UnitOfWork, cipher: FieldCipher):
         super().__init__(unit.__getitem__, lambda: cipher)
-        self.emit = unit.emit
-        self._unit = unit
-
-    def emit_many(self, events: Sequence[dict]) -> None:
-        """Put events made with ``envelope.new_event`` in the outbox with one insert (``emit`` writes
-        one at a time; a bulk import emits thousands)."""
-        if events:
-            self._collection(OUTBOX).insert_many([outbox_entry(event) for event in events])
-            self._unit.emitted.extend(events)  # the kernel wakes the outbox relay after the commit
+        self.emit, self.emit_many = unit.emit, unit.emit_many
 
     def add(self, kind: str, record: Mapping) -> None:
         """Insert a new employer, program or cohort."""
@@ -231,15 +217,8 @@ class IntakeStore(Records):
     def transaction(self) -> Iterator[Writes]:
         """The unit of work (the kernel's): writes and emitted events commit together or not at all."""
         cipher = self._cipher()  # before the transaction: a tenant's first keys must persist whatever it does
-        try:
-            with self._tenant.transaction() as unit:
-                yield Writes(unit, cipher)
-        except PyMongoError as exc:
-            # MongoDB aborts one of two transactions writing the same document: the caller may retry.
-            if exc.has_error_label("TransientTransactionError"):
-                raise Conflict("another change to the same records happened at the same time; "
-                               "try again") from exc
-            raise
+        with self._tenant.transaction() as unit:
+            yield Writes(unit, cipher)
 
 
 class IntakeDatabase(TenantDatabase):

@@ -1,8 +1,9 @@
 """The notifications service's nameko dependency beyond the kernel's: the post room.
 
 ``PostRoom`` hands a worker a ``Post``: the SMTP server and sender, the sending rules from the
-settings (hours, rate, attempts, backoff, lease), the council of the worker's tenant from the
-tenant registry, its templates, and where unsubscribe links point.
+settings (hours, rate, attempts, backoff, lease), the council's templates, and where unsubscribe
+links point. The council itself (name, time zone, languages, reply-to) is the kernel's
+``services.common.council.Council``.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from typing import Any
 from nameko.extensions import DependencyProvider
 
 from services.common.config import Settings
+from services.common.council import CouncilView
 from services.common.runtime import Runtime
 from services.common.tenancy import TenantRegistry
 from services.notifications import mail
-from services.notifications.rules import Council
 from services.notifications.schedule import SendingHours
 
 
@@ -36,7 +37,6 @@ class Post:
         self.retry_base = settings.notifications_retry_base_seconds
         self.retry_cap = settings.notifications_retry_cap_seconds
         self.lease_seconds = settings.notifications_send_lease_seconds
-        self.reply_to = settings.smtp_from
         self._template_dir = settings.notifications_template_dir
 
     @property
@@ -44,20 +44,8 @@ class Post:
         """The domain of the sender address, for Message-IDs."""
         return self.sender.rpartition("@")[2]
 
-    def council(self, tenant_id: str) -> Council | None:
-        """The council registered as ``tenant_id``, or None."""
-        entry = self._registry.get_tenant(tenant_id)
-        if entry is None:
-            return None
-        council = Council(name=entry["name"], timezone=entry.get("timezone") or "UTC",
-                          languages=tuple(entry.get("languages") or ("en",)),
-                          reply_to=entry.get("reply_to") or self.sender)
-        if tenant_id == self.tenant_id:
-            self.reply_to = council.reply_to
-        return council
-
     def render(self, template: str, lang: str, context: dict[str, Any],
-               council: Council) -> mail.RenderedMail:
+               council: CouncilView) -> mail.RenderedMail:
         """Render in the participant's language, with the council's own templates first if it has any."""
         overrides = None
         if self._template_dir and self.tenant_id:
@@ -82,11 +70,6 @@ class PostRoom(DependencyProvider):
     runtime = Runtime()
 
     def get_dependency(self, worker_ctx) -> Post:
-        return Post(self.runtime.settings, self.runtime.registry, self._public_url(),
+        settings = self.runtime.settings
+        return Post(settings, self.runtime.registry, settings.notifications_public_url,
                     worker_ctx.context_data.get("tenant_id"), self.runtime.amqp_uri)
-
-    def _public_url(self) -> str:
-        # A setting wins when the kernel has one; until then the service's own listening address,
-        # which is right for local runs only (a deployment needs NOTIFICATIONS_PUBLIC_URL).
-        configured = getattr(self.runtime.settings, "notifications_public_url", None)
-        return configured or f"http://{self.container.config['WEB_SERVER_ADDRESS']}"

@@ -34,6 +34,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jinja2
 
+from services.common.templates import environment
+
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 FALLBACK_LANGUAGE = "en"
 _PART_SUFFIXES = {"subject": ".subject.txt", "text": ".txt", "html": ".html"}
@@ -171,15 +173,7 @@ def _render_part(env: jinja2.Environment, template: str, lang: str, part: str,
 def _environment(overrides: Path | None = None) -> jinja2.Environment:
     # the council's folder first: FileSystemLoader takes the first match along its search path
     search = [overrides, TEMPLATE_DIR] if overrides is not None and overrides.is_dir() else [TEMPLATE_DIR]
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(search),
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["local_date"] = _local_date
-    return env
+    return environment(search, filters={"local_date": _local_date}, escape_strings=False)
 
 
 @cache

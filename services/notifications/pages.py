@@ -10,7 +10,9 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment
+
+from services.common.templates import environment
 
 CONFIRM, DONE, ALREADY, UNKNOWN = "confirm", "done", "already", "unknown"
 LANGUAGES = ("en", "fr")
@@ -60,6 +62,4 @@ def _section(state: str, lang: str, council_name: str) -> dict[str, str]:
 
 @cache
 def _environment() -> Environment:
-    templates = Path(__file__).with_name("templates")
-    return Environment(loader=FileSystemLoader(templates), autoescape=select_autoescape(["html"]),
-                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    return environment(Path(__file__).with_name("templates"))

@@ -19,6 +19,7 @@ from typing import Any
 
 from pymongo import ASCENDING
 
+from services.common import paging
 from services.common.clock import stamp
 from services.common.mongo import TenantStore, UnitOfWork
 from services.notifications import rules
@@ -141,6 +142,4 @@ class MailQueue:
             query["_id"] = {"$gt": after}
         projection = dict.fromkeys(_LOG_FIELDS, 1)
         cursor = self._store[NOTIFICATIONS].find(query, projection).sort("_id", ASCENDING)
-        found = list(cursor.limit(limit + 1))
-        items = found[:limit]
-        return {"items": items, "next": items[-1]["_id"] if len(found) > limit else None}
+        return paging.page(list(cursor.limit(limit + 1)), limit)

@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from services.common.council import CouncilView
 
 EMAIL, WEBHOOK = "email", "webhook"
 QUEUED, SENDING = "queued", "sending"
@@ -45,16 +47,6 @@ ERASED, WITHDRAWN = "participant erased", "withdrawn from the cohort"
 TOO_LATE = "too late: the session has passed"
 
 _ADDRESS = re.compile(r"<?[^\s<>@]+@[^\s<>@]+>?")
-
-
-@dataclass(frozen=True)
-class Council:
-    """What a mail says about the council that sends it (from the tenant registry)."""
-
-    name: str
-    timezone: str
-    languages: tuple[str, ...]
-    reply_to: str = ""
 
 
 def template_for(attempt: int) -> str:
@@ -84,7 +76,7 @@ def may_mail(template: str, contact: Mapping[str, Any]) -> bool:
     return template not in SURVEY_TEMPLATES or bool(consent.get("surveys"))
 
 
-def mail_context(notification: Mapping[str, Any], contact: Mapping[str, Any], council: Council,
+def mail_context(notification: Mapping[str, Any], contact: Mapping[str, Any], council: CouncilView,
                  unsubscribe_url: str, other: Mapping[str, Any] | None = None) -> dict:
     """The template context: the stored values, the recipient's name, the council, the link out."""
     context = {**notification["context"], "given_name": contact["given_name"],

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates
 
+from services.common.paging import after_field, limit_field
 from services.notifications import webhooks
 from services.notifications.rules import STORED_STATUSES
 
 WAVES = ("baseline", "post", "fu3", "fu12")
+MAX_PAGE = 200  # entries of a delivery log a page
 
 
 class InvitationDueSchema(Schema):
@@ -129,8 +131,8 @@ class WebhookAnswer(Schema):
 class DeliveryQuerySchema(Schema):
     """``GET /v1/webhooks/{id}/deliveries`` paging."""
 
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    after = fields.String(validate=validate.Length(min=1, max=100))
+    limit = limit_field(maximum=MAX_PAGE)
+    after = after_field()
 
 
 class DeliverySchema(Schema):
@@ -177,8 +179,8 @@ class NotificationQuerySchema(Schema):
 
     participant_id = fields.String(validate=validate.Length(min=1, max=100))
     status = fields.String(validate=validate.OneOf(STORED_STATUSES))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    after = fields.String(validate=validate.Length(min=1, max=100))
+    limit = limit_field(maximum=MAX_PAGE)
+    after = after_field()
 
 
 class NotificationSchema(Schema):

@@ -23,13 +23,14 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from services.common.clock import stamp, stamp_after
+from services.common.council import CouncilView
 from services.common.metrics import NOTIFICATIONS
+from services.common.tokens import new_public_token
 from services.notifications import mail, rules, schedule
 from services.notifications.dependencies import Post
 from services.notifications.queue import ClaimLost, MailQueue, RateLimited
 from services.notifications.schemas import ContactSchema
 from services.notifications.storage import token_document
-from services.notifications.unsubscribe import new_token
 
 _BATCH = 50
 
@@ -49,14 +50,12 @@ class Skip(Exception):
 
 
 def run_mail_pass(as_of: datetime, *, queue: MailQueue, intake: Intake, post: Post,
-                  tenant_id: str) -> Counter:
-    """Send what is due at ``as_of``; returns counts by outcome (and ``held``)."""
+                  council: CouncilView) -> Counter:
+    """Send what is due at ``as_of``; returns counts by outcome (and ``held``). LookupError if the
+    council is not in the tenant registry."""
     counts: Counter = Counter()
     for stuck in queue.expired_leases(stamp()):
         _conclude(queue, stuck, rules.UNCERTAIN, rules.INTERRUPTED, counts, expect=rules.SENDING)
-    council = post.council(tenant_id)
-    if council is None:
-        raise LookupError(f"tenant {tenant_id!r} is not in the registry")
     if not post.hours.allow(as_of, council.timezone):
         counts["held"] += len(queue.due(stamp(as_of), limit=10_000))
         return counts
@@ -73,7 +72,7 @@ def run_mail_pass(as_of: datetime, *, queue: MailQueue, intake: Intake, post: Po
 
 
 def _send_one(notification: dict, as_of: datetime, *, queue: MailQueue, intake: Intake, post: Post,
-              council: rules.Council, counts: Counter) -> None:
+              council: CouncilView, counts: Counter) -> None:
     try:
         message = _prepare(notification, as_of, intake, post, council)
     except Skip as skip:
@@ -94,7 +93,7 @@ def _send_one(notification: dict, as_of: datetime, *, queue: MailQueue, intake: 
 
 
 def _prepare(notification: dict, as_of: datetime, intake: Intake, post: Post,
-             council: rules.Council) -> tuple[dict, Any]:
+             council: CouncilView) -> tuple[dict, Any]:
     """Everything before the claim: still current? who, may we, what exactly. Raises ``Skip``."""
     if notification["expires_at"] and notification["expires_at"] <= stamp(as_of):
         raise Skip(rules.CANCELLED, rules.TOO_LATE)
@@ -103,7 +102,7 @@ def _prepare(notification: dict, as_of: datetime, intake: Intake, post: Post,
         raise Skip(rules.SKIPPED)
     other_id = rules.other_party(notification)
     other = _contact(intake, other_id) if other_id else None
-    token = new_token(post.tenant_id)
+    token = new_public_token(post.tenant_id)
     url = post.unsubscribe_url(token)
     try:
         rendered = post.render(notification["template"], contact["preferred_language"],
@@ -111,7 +110,7 @@ def _prepare(notification: dict, as_of: datetime, intake: Intake, post: Post,
     except mail.MailError as exc:
         raise Skip(rules.FAILED, f"cannot render: {exc}") from None
     message = mail.compose(rendered, to_addr=contact["email"], to_name=rules.full_name(contact),
-                           from_addr=post.sender, from_name=council.name, reply_to=post.reply_to,
+                           from_addr=post.sender, from_name=council.name, reply_to=council.reply_to,
                            unsubscribe_url=url, message_id_domain=post.domain,
                            notification_id=notification["_id"])
     return token_document(token, notification["participant_id"], notification["_id"], rendered.lang), message

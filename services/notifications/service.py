@@ -9,6 +9,7 @@ from werkzeug.wrappers import Request, Response
 
 from services.common import ops
 from services.common.clock import now, stamp
+from services.common.council import Council
 from services.common.errors import NotFound
 from services.common.events import event_handler
 from services.common.http import ADMIN, READERS, STAFF, api, json_body
@@ -33,6 +34,7 @@ class NotificationsService(ops.ServiceBase):
     db = TenantDatabase(indexes=INDEXES)
     intake = RpcProxy("intake")
     post = PostRoom()
+    council = Council()
 
     # --- events: each queues what it causes (``reactions``) --------------------------------------
 
@@ -56,13 +58,13 @@ class NotificationsService(ops.ServiceBase):
         """Session reminders, the day before each session, to whoever is enrolled."""
         cohort = s.CohortOpenedSchema().load(event["data"])
         sessions = [{"date": each["date"].isoformat(), "topic": each["topic"]} for each in cohort["sessions"]]
-        reactions.cohort_opened(self.db, event, {**cohort, "sessions": sessions}, self._timezone())
+        reactions.cohort_opened(self.db, event, {**cohort, "sessions": sessions}, self.council.timezone)
 
     @event_handler("intake", "participant.enrolled")
     def on_participant_enrolled(self, event: dict) -> None:
         """Session reminders for a new participant of an opened cohort."""
         reactions.participant_enrolled(self.db, event, s.ParticipantEnrolledSchema().load(event["data"]),
-                                       self._timezone())
+                                       self.council.timezone)
 
     @event_handler("intake", "participant.withdrawn")
     def on_participant_withdrawn(self, event: dict) -> None:
@@ -108,7 +110,7 @@ class NotificationsService(ops.ServiceBase):
         tenant_id = self.db.tenant_id
         hooks = run_webhook_pass(as_of, hooks=Webhooks(self.db), post=self.post, tenant_id=tenant_id)
         mails = run_mail_pass(as_of, queue=MailQueue(self.db), intake=self.intake, post=self.post,
-                              tenant_id=tenant_id)
+                              council=self.council)
         return {"as_of": stamp(as_of), "email": dict(mails), "webhook": dict(hooks)}
 
     # --- HTTP ------------------------------------------------------------------------------------
@@ -146,15 +148,9 @@ class NotificationsService(ops.ServiceBase):
     @api("GET", "/u/<token>", token_arg="token")
     def unsubscribe_page(self, request: Request, token: str) -> Response:
         """The confirmation page of an unsubscribe link."""
-        return unsubscribe.confirmation_page(token, self.db.tenant_id, tokens=UnsubscribeTokens(self.db),
-                                             post=self.post)
+        return unsubscribe.confirmation_page(token, tokens=UnsubscribeTokens(self.db), council=self.council)
 
     @api("POST", "/u/<token>", token_arg="token")
     def withdraw_consent(self, request: Request, token: str) -> Response:
         """Withdraw contact consent: the page's button, or a mail client's one-click POST."""
-        return unsubscribe.withdraw(token, self.db.tenant_id, tokens=UnsubscribeTokens(self.db),
-                                    post=self.post)
-
-    def _timezone(self) -> str:
-        council = self.post.council(self.db.tenant_id)
-        return council.timezone if council else "UTC"
+        return unsubscribe.withdraw(token, tokens=UnsubscribeTokens(self.db), council=self.council)

@@ -8,13 +8,13 @@ are stored: no name or email address is ever written here.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 
 from pymongo import ASCENDING, IndexModel
 
 from services.common.clock import stamp
 from services.common.mongo import TenantStore, UnitOfWork
+from services.common.tokens import token_digest
 
 NOTIFICATIONS, UNSUBSCRIBE_TOKENS = "notifications", "unsubscribe_tokens"
 COHORTS, ERASED, RATE_WINDOWS = "cohorts", "erased_participants", "rate_windows"
@@ -42,11 +42,6 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("dead_letter", ASCENDING)]),
     ],
 }
-
-
-def token_digest(token: str) -> str:
-    """What is stored of an unsubscribe token: its SHA-256 (a long random token needs no slow KDF)."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def token_document(token: str, participant_id: str, notification_id: str, lang: str) -> dict:

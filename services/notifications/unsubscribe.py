@@ -1,44 +1,36 @@
 """Unsubscribe links: every mail carries one; following it withdraws the participant's contact consent.
 
 A link is ``<public url>/u/<tenant>.<secret>``: the tenant lets the public entrypoint find the
-council's database without a key, the secret (``secrets.token_urlsafe(24)``) is stored only as a
-hash, next to the participant id. ``GET`` only shows a confirmation page, because mail scanners
-follow links; ``POST`` (the page's button, or a mail client's RFC 8058 one-click
-``List-Unsubscribe=One-Click``) withdraws, announcing ``consent.withdrawn`` once per link; intake
-owns consent and applies it. A link that leads nowhere gets a 404 page, never a hint of whose it was.
+council's database without a key; the token (the kernel's ``tokens.new_public_token``) is stored
+only as its ``token_digest``, next to the participant id. ``GET`` only shows a confirmation page,
+because mail scanners follow links; ``POST`` (the page's button, or a mail client's RFC 8058
+one-click ``List-Unsubscribe=One-Click``) withdraws, announcing ``consent.withdrawn`` once per
+link; intake owns consent and applies it. A link that leads nowhere gets a 404 page, never a
+hint of whose it was.
 """
 
 from __future__ import annotations
 
-import secrets
-
 from werkzeug.wrappers import Response
 
+from services.common.council import CouncilView
 from services.common.http import html_response
 from services.notifications import pages, webhook_store
-from services.notifications.dependencies import Post
 from services.notifications.storage import USED, UnsubscribeTokens
 
 
-def new_token(tenant_id: str) -> str:
-    """A fresh unsubscribe token of ``tenant_id``."""
-    return f"{tenant_id}.{secrets.token_urlsafe(24)}"
-
-
-def confirmation_page(token: str, tenant_id: str, *, tokens: UnsubscribeTokens, post: Post) -> Response:
+def confirmation_page(token: str, *, tokens: UnsubscribeTokens, council: CouncilView) -> Response:
     """The page a link opens: a button to confirm, or "already done"."""
-    council = post.council(tenant_id)
-    found = tokens.find(token) if council else None
+    found = tokens.find(token) if council.registered else None
     if found is None:
         return html_response(404, pages.render(pages.UNKNOWN))
     state = pages.ALREADY if found["state"] == USED else pages.CONFIRM
     return html_response(200, pages.render(state, council.name, found["lang"]))
 
 
-def withdraw(token: str, tenant_id: str, *, tokens: UnsubscribeTokens, post: Post) -> Response:
+def withdraw(token: str, *, tokens: UnsubscribeTokens, council: CouncilView) -> Response:
     """Withdraw contact consent (once per link); the page says whether it was done now or before."""
-    council = post.council(tenant_id)
-    found = tokens.find(token) if council else None
+    found = tokens.find(token) if council.registered else None
     if found is None:
         return html_response(404, pages.render(pages.UNKNOWN))
     state = pages.DONE if tokens.use(found, also=webhook_store.fan_out) else pages.ALREADY

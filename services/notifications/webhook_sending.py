@@ -11,17 +11,16 @@ delivery marked ``dead_letter: pending``, and the next pass publishes it.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections import Counter
 from datetime import datetime, timedelta
-from types import SimpleNamespace
 
 import requests
 
 from services.common import deadletter
 from services.common.clock import stamp, stamp_after
 from services.common.envelope import new_event
+from services.common.events import queue_name
 from services.common.metrics import NOTIFICATIONS
 from services.notifications import schedule, webhooks
 from services.notifications.dependencies import Post
@@ -29,8 +28,7 @@ from services.notifications.queue import ClaimLost
 from services.notifications.webhook_store import Webhooks
 
 REPLAY_EVENT, REPLAY_HANDLER = "webhook.redelivery_requested", "on_webhook_replay"
-# The queue of the replay handler, named as services.common.events names every handler queue.
-REPLAY_QUEUE = f"evt-notifications-{REPLAY_EVENT}--notifications.{REPLAY_HANDLER}"
+REPLAY_QUEUE = queue_name("notifications", REPLAY_EVENT, "notifications", REPLAY_HANDLER)
 _BATCH = 100
 
 
@@ -91,10 +89,7 @@ def _dead_letter(delivery: dict, post: Post, tenant_id: str, hooks: Webhooks) ->
                       {"delivery_id": delivery["_id"], "subscription_id": delivery["subscription_id"],
                        "event_id": delivery["event_id"], "event_type": delivery["event_type"]},
                       subject=delivery["_id"])
-    message = SimpleNamespace(
-        body=json.dumps(event).encode(), content_type="application/json", content_encoding="utf-8",
-        headers={"nameko.tenant_id": tenant_id}, properties={"message_id": event["id"]},
-        delivery_info={"routing_key": REPLAY_EVENT})
-    deadletter.dead_letter(post.amqp_uri, message, error=f"webhook delivery failed: {delivery['error']}",
-                           queue=REPLAY_QUEUE, service="notifications", attempts=delivery["attempts"])
+    deadletter.dead_letter_event(post.amqp_uri, event, queue=REPLAY_QUEUE, service="notifications",
+                                 error=f"webhook delivery failed: {delivery['error']}",
+                                 attempts=delivery["attempts"])
     hooks.dead_lettered(delivery["_id"])

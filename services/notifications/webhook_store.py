@@ -14,6 +14,7 @@ from typing import Any
 from bson import ObjectId
 from pymongo import ASCENDING
 
+from services.common import paging
 from services.common.clock import stamp
 from services.common.mongo import TenantStore, UnitOfWork
 from services.notifications import webhooks
@@ -63,10 +64,8 @@ class Webhooks:
         query: dict[str, Any] = {"subscription_id": subscription_id}
         if after:
             query["_id"] = {"$gt": after}
-        found = list(self._store[DELIVERIES].find(query, dict.fromkeys(_DELIVERY_FIELDS, 1))
-                     .sort("_id", ASCENDING).limit(limit + 1))
-        items = found[:limit]
-        return {"items": items, "next": items[-1]["_id"] if len(found) > limit else None}
+        found = self._store[DELIVERIES].find(query, dict.fromkeys(_DELIVERY_FIELDS, 1)).sort("_id", ASCENDING)
+        return paging.page(list(found.limit(limit + 1)), limit)
 
     def due(self, as_of: str, now: str, limit: int) -> list[dict]:
         """Queued deliveries whose time has come, and those left ``sending`` past their lease."""

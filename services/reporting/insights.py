@@ -8,10 +8,11 @@ interval, invited, response rate). Rendering (CSV, HTML with SVG charts) is `ins
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from services.common.ids import new_id
 
 KIND = "insights"
 # INDICATORS.md: an export marked public suppresses figures whose denominator is below 5.
@@ -91,7 +92,7 @@ def announcement(report: Mapping[str, Any], report_id: str, url: str) -> dict[st
 
 def new_report_id() -> str:
     """The id of a published report (server-made, unguessable enough to share as a link)."""
-    return f"rpt-{secrets.token_hex(8)}"
+    return new_id("rpt", separator="-")
 
 
 def percent(rate: float | None) -> str:

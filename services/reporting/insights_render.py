@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, Undefined
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.wrappers import Response
 
+from services.common.http import html_response, json_response
+from services.common.templates import environment
 from services.reporting.insights import percent
 
 JSON, HTML, CSV = "application/json", "text/html", "text/csv"
@@ -37,8 +38,8 @@ def response(report: Mapping[str, Any], fmt: str | None, accept: MIMEAccept) -> 
         disposition = f'attachment; filename="{csv_filename(report)}"'
         return Response(to_csv(report), mimetype=CSV, headers={"Content-Disposition": disposition})
     if fmt == "html":
-        return Response(to_html(report), mimetype=HTML)
-    return Response(json.dumps(report), mimetype=JSON)
+        return html_response(200, to_html(report))
+    return json_response(200, report)
 
 
 def to_csv(report: Mapping[str, Any]) -> str:
@@ -87,10 +88,8 @@ def describe(figure: Mapping[str, Any]) -> str:
 
 @cache
 def _environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "svg"]),
-                      trim_blocks=True, lstrip_blocks=True)
-    env.filters["percent"] = percent
-    return env
+    # not strict: a report not yet published has no `report_id`, and the template asks whether it has one
+    return environment(TEMPLATES, undefined=Undefined, filters={"percent": percent})
 
 
 def to_html(report: Mapping[str, Any]) -> str:

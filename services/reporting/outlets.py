@@ -10,6 +10,7 @@ from __future__ import annotations
 from nameko.extensions import DependencyProvider
 
 from services.common.config import Settings
+from services.common.rabbitmq import ManagementApi
 from services.common.runtime import Runtime
 from services.common.tenancy import TenantRegistry
 from services.reporting import subscribers
@@ -23,18 +24,13 @@ class Outlet:
         self.vhost = subscribers.vhost_of(amqp_uri)
 
     @property
-    def management(self) -> subscribers.ManagementApi:
+    def management(self) -> ManagementApi:
         """The broker's management HTTP API."""
-        return subscribers.ManagementApi(self._settings.rabbitmq_management_url)
+        return ManagementApi(self._settings.rabbitmq_management_url)
 
     def subscriber_url(self, username: str, password: str) -> str:
         """The AMQP URL a subscriber connects with."""
         return subscribers.subscriber_url(self._settings.public_amqp_url, self.vhost, username, password)
-
-    def council_name(self, tenant_id: str) -> str | None:
-        """The council's name as registered, for the reports' titles."""
-        entry = self._registry.get_tenant(tenant_id)
-        return entry["name"] if entry else None
 
     def report_url(self, report_id: str) -> str:
         """Where a published report is read."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.common import ops
 from services.common.clock import stamp
+from services.common.council import Council
 from services.common.events import event_handler
 from services.common.http import ADMIN, READERS, STAFF, api, json_body
 from services.common.mongo import FunderDatabases, TenantDatabase
@@ -127,6 +128,7 @@ class ReportingService(ops.ServiceBase):
 
     # --- outcomes for other systems: subscribers, the insights report (docs/outcomes.md) ---------------
     outlet = Outlets()
+    council = Council()
 
     @api("POST", "/v1/subscribers", roles=ADMIN, idempotent=False, body=SubscriberSchema,
          answer=SubscriberCreatedSchema, status=201, conflicts=(409,))
@@ -174,4 +176,4 @@ class ReportingService(ops.ServiceBase):
     def _insights(self, query: dict, public: bool) -> dict:
         wanted = insights.indicators_query(query, public=public)
         answer = figures.indicators_answer(storage.load_snapshot(self.db), wanted, stamp())
-        return insights.build(answer, wanted, self.outlet.council_name(self.db.tenant_id))
+        return insights.build(answer, wanted, self.council.name)

@@ -29,10 +29,10 @@ import pika
 import pika.exceptions
 from marshmallow import ValidationError
 
-from services.common.envelope import EVENT_TYPE_RE, parse_event
+from services.common.envelope import EVENT_TYPE_RE, OUTCOMES_EXCHANGE, parse_event
 
 _log = logging.getLogger(__name__)
-EXCHANGE = "iec.outcomes"
+EXCHANGE = OUTCOMES_EXCHANGE  # the public name other systems import from here
 QUEUE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,100}$")
 # Refusals that waiting will not cure: the credentials or the permissions are wrong. (A connection
 # closed with 320 CONNECTION_FORCED, by an operator or a broker restart, is retried.)

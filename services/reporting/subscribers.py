@@ -17,19 +17,15 @@ server-named queue of one subscriber would otherwise be readable by any other th
 
 from __future__ import annotations
 
-import base64
-import json
 import re
 import secrets
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-from services.common.errors import Conflict, NotFound, Unavailable
+from services.common.envelope import OUTCOMES_EXCHANGE
+from services.common.errors import Conflict, NotFound
+from services.common.rabbitmq import BrokerUnavailable, ManagementApi
 
-OUTCOMES_EXCHANGE = "iec.outcomes"
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,40}$")
 NAME_RULE = "2 to 41 characters: lower-case letters, digits and '-', starting with a letter"
 USER_PREFIX = "iec-sub"
@@ -39,10 +35,6 @@ PASSWORD_BYTES = 32
 
 class SubscriberExists(Conflict):
     """A subscriber of that name exists already for the council."""
-
-
-class BrokerUnavailable(Unavailable):
-    """The management API did not do what was asked (unreachable, refused, or failed)."""
 
 
 @dataclass(frozen=True)
@@ -96,76 +88,6 @@ def subscriber_url(public_amqp_url: str, vhost: str, username: str, password: st
     host = parts.netloc.rpartition("@")[2]
     userinfo = f"{quote(username, safe='')}:{quote(password, safe='')}"
     return urlunsplit((parts.scheme, f"{userinfo}@{host}", "/" + quote(vhost, safe=""), parts.query, ""))
-
-
-class ManagementApi:
-    """The few calls of RabbitMQ's management HTTP API that subscribers need (stdlib HTTP only).
-
-    `base_url` carries the administrator's credentials (`http://user:pass@host:15672`).
-    """
-
-    def __init__(self, base_url: str, timeout: float = 10.0):
-        parts = urlsplit(base_url)
-        credentials = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
-        self._authorization = "Basic " + base64.b64encode(credentials.encode()).decode()
-        netloc = parts.netloc.rpartition("@")[2]
-        self._base = urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
-        self._timeout = timeout
-
-    def _call(self, method: str, path: tuple[str, ...], body: dict | None = None,
-              ok: tuple[int, ...] = (200, 201, 204)) -> tuple[int, Any]:
-        url = f"{self._base}/api/" + "/".join(quote(part, safe="") for part in path)
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(url, data=data, method=method, headers={
-            "Authorization": self._authorization, "Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=self._timeout) as answer:
-                status, payload = answer.status, answer.read()
-        except urllib.error.HTTPError as exc:
-            status, payload = exc.code, b""
-        except (OSError, ValueError) as exc:
-            raise BrokerUnavailable(f"RabbitMQ management API unreachable: {type(exc).__name__}") from None
-        if status not in ok:
-            raise BrokerUnavailable(f"RabbitMQ management API: {method} {path[0]} answered {status}")
-        return status, json.loads(payload) if payload else None
-
-    def user_exists(self, username: str) -> bool:
-        """True when the broker has a user of that name."""
-        return self._call("GET", ("users", username), ok=(200, 404))[0] == 200
-
-    def put_user(self, username: str, password: str) -> None:
-        """Create (or update) a user without tags: it cannot use the management API itself."""
-        self._call("PUT", ("users", username), {"password": password, "tags": ""})
-
-    def delete_user(self, username: str) -> bool:
-        """Delete a user; False when there was none."""
-        return self._call("DELETE", ("users", username), ok=(204, 404))[0] == 204
-
-    def put_permissions(self, vhost: str, username: str, permissions: dict[str, str]) -> None:
-        """Set a user's configure/write/read patterns on a vhost."""
-        self._call("PUT", ("permissions", vhost, username), permissions)
-
-    def put_topic_permissions(self, vhost: str, username: str, permissions: dict[str, str]) -> None:
-        """Set a user's topic permissions (`exchange`, `read`, `write`) on a vhost."""
-        self._call("PUT", ("topic-permissions", vhost, username), permissions)
-
-    def declare_exchange(self, vhost: str, name: str, kind: str = "topic") -> None:
-        """Declare a durable exchange (a no-op when it exists with these attributes)."""
-        self._call("PUT", ("exchanges", vhost, name), {"type": kind, "durable": True, "auto_delete": False})
-
-    def bindings_from(self, vhost: str, exchange: str) -> list[tuple[str, str]]:
-        """(queue, binding key) of every binding from `exchange`: who listens to what."""
-        found = self._call("GET", ("exchanges", vhost, exchange, "bindings", "source"))[1]
-        return [(binding["destination"], binding["routing_key"]) for binding in found]
-
-    def connections_of(self, username: str) -> list[str]:
-        """The names of the open AMQP connections of a user."""
-        return [conn["name"] for conn in self._call("GET", ("connections",))[1]
-                if conn.get("user") == username]
-
-    def close_connection(self, name: str) -> None:
-        """Close a client connection from the broker's side (the client sees CONNECTION_FORCED)."""
-        self._call("DELETE", ("connections", name), ok=(204, 404))
 
 
 def register(api: ManagementApi, vhost: str, grant: Grant) -> str:

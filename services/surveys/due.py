@@ -12,14 +12,16 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import DuplicateKeyError
 
 from services.common.clock import stamp
+from services.common.errors import WriteConflict
 from services.common.mongo import TenantStore, UnitOfWork
+from services.common.tokens import new_public_token, token_digest
 from services.surveys import catalog, storage
 from services.surveys import invitations as rules
 from services.surveys.instruments import items_for_role
-from services.surveys.links import new_token, respondent_link, token_hash
+from services.surveys.links import respondent_link
 from services.surveys.projections import cancel
 
 BATCH = 500  # per step and pass; what is left goes out on the next tick
@@ -52,10 +54,8 @@ def _guarded(step: Callable[..., str], store: TenantStore, invitation: dict, *ar
         return step(store, invitation, *args)
     except DuplicateKeyError:
         return "lost"  # the ledger already has this mail: another pass asked for it
-    except PyMongoError as exc:
-        if exc.has_error_label("TransientTransactionError"):
-            return "lost"  # another pass changed this invitation first; it did the work
-        raise
+    except WriteConflict:
+        return "lost"  # another pass changed this invitation first; it did the work
 
 
 def _context(store: TenantStore, invitation: dict) -> rules.SendContext:
@@ -105,7 +105,7 @@ def _send_link(tx: UnitOfWork, tenant_id: str, invitation: dict, base_url: str, 
                as_of: datetime) -> None:
     # Each mail gets a fresh link; the earlier ones keep working until the invitation closes.
     storage.record_send(tx, invitation["_id"], attempt, stamp(as_of))
-    token = new_token(tenant_id)
-    storage.add_token(tx, token_hash(token), invitation["_id"])
+    token = new_public_token(tenant_id)
+    storage.add_token(tx, token_digest(token), invitation["_id"])
     link = respondent_link(base_url, token)
     tx.emit("invitation.due", rules.due_event(invitation, link, attempt), subject=invitation["_id"])

@@ -14,8 +14,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment
 
+from services.common.templates import environment
 from services.surveys.answers import LIKERT_VALUES, YES_NO_VALUES
 from services.surveys.instruments import NONE_OPTION, TEXT_MAX_LENGTH, Instrument, Item, items_for_role
 
@@ -173,8 +174,7 @@ def language(lang: str | None) -> str:
 
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
-    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
-                       trim_blocks=True, lstrip_blocks=True)
+    return environment(TEMPLATES)
 
 
 def _render(template: str, lang: str, **context: Any) -> str:

@@ -14,12 +14,12 @@ wall-clock time. This module does no I/O.
 """
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from services.common.clock import parse_stamp, stamp
+from services.common.ids import new_id
 from services.surveys.instruments import Instrument, items_for_role
 
 SCHEDULED, SENT, RESPONDED, EXPIRED, CANCELLED = "scheduled", "sent", "responded", "expired", "cancelled"
@@ -70,11 +70,6 @@ def next_reminder_at(mailed_at: datetime, timezone: str) -> datetime:
     return send_moment(local_day(mailed_at, timezone) + timedelta(days=REMINDER_DAYS), timezone)
 
 
-def invitation_id() -> str:
-    """A new invitation id (server-made, opaque)."""
-    return f"inv_{secrets.token_hex(8)}"
-
-
 @dataclass(frozen=True)
 class Enrolment:
     """Who is invited: a participant in a cohort (or a mentee in a match) with their role there."""
@@ -91,7 +86,7 @@ def new_invitation(enrolment: Enrolment, wave: str, instrument: Instrument, due_
     if not items_for_role(instrument, enrolment.role):
         return None
     closes_at = closes_at_for(due_at, wave, timezone)
-    return {"_id": invitation_id(), "participant_id": enrolment.participant_id,
+    return {"_id": new_id("inv"), "participant_id": enrolment.participant_id,
             "cohort_id": enrolment.cohort_id, "wave": wave, "role": enrolment.role,
             "program_kind": enrolment.program_kind, "instrument_key": instrument.key,
             "instrument_version": instrument.version, "status": SCHEDULED, "due_at": stamp(due_at),

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
+from services.common import idempotency
 from services.common.clock import stamp
+from services.common.idempotency import IdempotencyRecords
 from services.common.mongo import TenantStore, UnitOfWork
 from services.surveys import catalog, storage
 from services.surveys import invitations as rules
@@ -98,15 +100,21 @@ def participant_withdrawn(store: TenantStore, data: dict, now: datetime) -> int:
 
 def participant_erased(store: TenantStore, participant_id: str, now: datetime) -> int:
     """Erasure: cancel open invitations, forget their links, keep only coded answers, and keep no
-    language or consent; the pseudonymous id stays as a tombstone so no late event revives them."""
+    language or consent; the pseudonymous id stays as a tombstone so no late event revives them.
+    The answers kept for ``Idempotency-Key`` replays that name their invitations or responses go too:
+    a paper response's answer holds its free text."""
     with store.transaction() as tx:
         storage.save_participant(tx, erased(participant_id, stamp(now)))
         cancelled = _cancel_all(tx, storage.open_invitations(tx, participant_id), rules.ERASED, now)
-        storage.delete_tokens(tx, [each["_id"] for each in storage.invitations_of(tx, participant_id)])
-        for response in storage.responses_of(tx, participant_id):
+        invitation_ids = [each["_id"] for each in storage.invitations_of(tx, participant_id)]
+        storage.delete_tokens(tx, invitation_ids)
+        responses = storage.responses_of(tx, participant_id)
+        for response in responses:
             instrument = catalog.find(tx, response["instrument_key"], response["instrument_version"])
             storage.replace_answers(tx, response["_id"], coded_answers(instrument, response["answers"]),
                                     {"language": "", "erased_at": stamp(now)})
+        naming = idempotency.mentions(participant_id, *invitation_ids, *(each["_id"] for each in responses))
+        IdempotencyRecords.forget(tx[idempotency.COLLECTION], naming)
         return cancelled
 
 

@@ -7,19 +7,19 @@ answers only: free text stays here) commit together.
 """
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from services.common.clock import stamp
 from services.common.errors import BadRequest, Conflict, Gone, NotFound
+from services.common.ids import new_id
 from services.common.mongo import TenantStore
+from services.common.tokens import token_digest
 from services.surveys import catalog, storage
 from services.surveys import invitations as rules
 from services.surveys.answers import coded_answers, validate_answers
 from services.surveys.instruments import Instrument
-from services.surveys.links import token_hash
 from services.surveys.storage import Db
 
 
@@ -47,7 +47,7 @@ class LinkClosed(Gone):
 
 def open_by_token(db: Db, token: str, now: datetime) -> Opened:
     """The invitation behind a link; NotFound if there is none, LinkClosed if it was used or has closed."""
-    invitation = storage.invitation_by_token(db, token_hash(token))
+    invitation = storage.invitation_by_token(db, token_digest(token))
     if invitation is None:
         raise NotFound("no such link")
     opened = _opened(db, invitation)
@@ -96,7 +96,7 @@ def record(store: TenantStore, opened: Opened, answers: dict, *, channel: str, l
 
     Raises Gone if the invitation was answered (or closed) since it was opened.
     """
-    invitation, response_id = opened.invitation, f"rsp_{secrets.token_hex(8)}"
+    invitation, response_id = opened.invitation, new_id("rsp")
     with store.transaction() as tx:
         answered = {"status": rules.RESPONDED, "responded_at": stamp(now)}
         if not storage.change_invitation(tx, invitation, answered):

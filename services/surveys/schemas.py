@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from services.common.paging import after_field, limit_field
 from services.surveys.instruments import ROLES, WAVES
 from services.surveys.invitations import STATUSES
 
@@ -29,8 +30,8 @@ class InvitationQuerySchema(Schema):
     cohort_id = _id()
     wave = fields.String(validate=validate.OneOf(WAVES))
     status = fields.String(validate=validate.OneOf(STATUSES))
-    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
-    after = _id(load_default=None)
+    limit = limit_field(maximum=500)
+    after = after_field(load_default=None)
 
 
 class PaperResponseSchema(Schema):

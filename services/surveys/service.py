@@ -108,9 +108,8 @@ class SurveysService(ops.ServiceBase):
     def list_invitations(self, request):
         query = schemas.InvitationQuerySchema().load(request.args.to_dict())
         limit, after = query.pop("limit"), query.pop("after")
-        found = storage.list_invitations(self.db, query, limit + 1, after)
-        page = [invitations.public_view(doc) for doc in found[:limit]]
-        return 200, {"items": page, "next": page[-1]["id"] if len(found) > limit else None}
+        found = storage.invitation_page(self.db, query, limit, after)
+        return 200, {**found, "items": [invitations.public_view(doc) for doc in found["items"]]}
 
     # --- responses -------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.common.clock import stamp
 from services.common.mongo import TenantStore
+from services.common.paging import page
 from services.surveys.invitations import OPEN, SCHEDULED, SENT
 
 PARTICIPANTS, INVITATIONS, TOKENS = "participants", "invitations", "tokens"
@@ -121,12 +122,13 @@ def expiries_due(db: Db, as_of: str, limit: int) -> list[dict]:
     return list(db[INVITATIONS].find(query).sort("closes_at", ASCENDING).limit(limit))
 
 
-def list_invitations(db: Db, filters: dict, limit: int, after: str | None) -> list[dict]:
-    """Invitations matching ``filters`` in id order, after the id ``after``; ``limit`` of them."""
+def invitation_page(db: Db, filters: dict, limit: int, after: str | None) -> dict:
+    """A page (``{"items", "next"}``) of the invitations matching ``filters`` in id order, after the
+    id ``after``; ``limit`` of them."""
     query = dict(filters)
     if after:
         query["_id"] = {"$gt": after}
-    return list(db[INVITATIONS].find(query).sort("_id", ASCENDING).limit(limit))
+    return page(list(db[INVITATIONS].find(query).sort("_id", ASCENDING).limit(limit + 1)), limit)
 
 
 # --- tokens --------------------------------------------------------------------------------------
