@@ -26,6 +26,12 @@ from pathlib import Path
 import pymongo
 import pytest
 
+# the shared helpers assert too: show their failures as pytest shows a test's (before they are imported)
+pytest.register_assert_rewrite("tests.support", "tests.integration", "tests.unit", "tests.browser")
+
+# each service started in-process: the fixtures of the integration and browser tiers
+pytest_plugins = ["tests.integration.service_fixtures"]
+
 from services.cli.infra import (
     MailSink,
     ensure_rabbitmq,

@@ -11,7 +11,7 @@ def _error_state(page) -> dict:
     legend = page.locator("fieldset:has(#knowledge_increased-1) legend")
     fieldset = page.locator("fieldset:has(#knowledge_increased-1)")
     return {
-        "status_title": page.title(),
+        "title": page.title(),
         "error_text": " ".join(error.text_content().split()),  # as a screen reader reads it
         "error_visible": error.is_visible(),
         "error_role": error.get_attribute("role"),
@@ -30,8 +30,11 @@ def fill_with_an_error_then_fix(page, url: str, error_shot: str, form_shot: str)
     page.screenshot(path=form_shot, full_page=True)
     page.get_by_label("Agree", exact=True).first.check()  # satisfaction: 4
     page.get_by_label("Any other comments about the program? (optional)").fill("Very useful sessions")
-    page.get_by_role("button", name="Send my answers").click()
-    seen = _error_state(page)
+    with page.expect_response(lambda response: response.request.method == "POST") as sent:
+        page.get_by_role("button", name="Send my answers").click()
+    assert sent.value.status == 400, f"answers missing a required one were answered {sent.value.status}"
+    page.wait_for_load_state()
+    seen = {**_error_state(page), "status": sent.value.status}
     page.screenshot(path=error_shot, full_page=True)
     page.locator("#knowledge_increased-5").check()
     page.get_by_role("button", name="Send my answers").click()

@@ -1,24 +1,21 @@
 """The insights report in a real headless browser (Debian's chromium, Playwright): the charts and the
 numbers are shown without JavaScript, and the page prints.
-Screenshot: docs/screenshots/reporting-insights.png."""
+
+Its screenshot is written under the test's temporary directory; with IEC_UPDATE_SCREENSHOTS=1 it also
+replaces docs/screenshots/reporting-insights.png.
+"""
 from __future__ import annotations
 
-from tests.integration.test_reporting_indicators import CohortStream
-from tests.integration.test_reporting_insights import (  # noqa: F401 - the fixture these tests use
-    WIDE_COHORT,
-    feed,
-    reporting,
-    settled_report,
-)
-from tests.support.browser import SCREENSHOTS, run_scenario
+from tests.integration.reporting_support import WIDE_COHORT, CohortStream, feed, settled_report
+from tests.support.browser import keep_screenshots, run_scenario
 
 SCENARIOS = "tests.browser.reporting_scenarios"
 
 
-def test_the_insights_page_shows_charts_and_numbers_and_prints(reporting, amqp_uri, tenant, tmp_path):  # noqa: F811
+def test_the_insights_page_shows_charts_and_numbers_and_prints(reporting, amqp_uri, tenant, tmp_path):
     feed(amqp_uri, CohortStream(tenant["id"], WIDE_COHORT))
     settled_report(reporting, "I3", 4, 6)
-    shot = SCREENSHOTS / "reporting-insights.png"
+    shot = tmp_path / "reporting-insights.png"
     seen = run_scenario(f"{SCENARIOS}:read_insights",
                         url=f"{reporting.base_url}/v1/reports/insights?suppress_below=0",
                         key=tenant["analyst"], shot=str(shot), pdf=str(tmp_path / "insights.pdf"))
@@ -34,3 +31,4 @@ def test_the_insights_page_shows_charts_and_numbers_and_prints(reporting, amqp_u
     assert seen["print_bar_fill"] == "rgb(0, 0, 0)"  # the print stylesheet applies
     assert seen["pdf_magic"] == "%PDF-" and seen["pdf_bytes"] > 1000
     assert shot.stat().st_size > 0
+    keep_screenshots(shot)

@@ -7,22 +7,36 @@ import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
-from pathlib import Path
 
-import yaml
-from jsonschema import Draft7Validator
-from kombu import Connection, Exchange
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT7
+from kombu import Connection
 
 from services.common.envelope import new_event
+from services.common.outbox import OUTCOMES
+from services.common.rabbitmq import ManagementApi
 from services.reporting.subscriber import OutcomeSubscriber
-from services.reporting.subscribers import ManagementApi
+from tests.support.asyncapi import outcome_schema_errors
 from tests.support.http import Api
 
-MANAGEMENT = ManagementApi("http://guest:guest@127.0.0.1:15672")
-OUTCOMES = Exchange("iec.outcomes", type="topic", durable=True)
+
+class BrokerInspector(ManagementApi):
+    """The management API with what only tests ask of the broker: who listens, who is connected."""
+
+    def bindings_from(self, vhost: str, exchange: str) -> list[tuple[str, str]]:
+        """(queue, binding key) of every binding from `exchange`: who listens to what."""
+        found = self.call("GET", ("exchanges", vhost, exchange, "bindings", "source"))[1]
+        return [(binding["destination"], binding["routing_key"]) for binding in found]
+
+    def connections_of(self, username: str) -> list[str]:
+        """The names of the open AMQP connections of a user."""
+        return [conn["name"] for conn in self.call("GET", ("connections",))[1]
+                if conn.get("user") == username]
+
+    def close_connection(self, name: str) -> None:
+        """Close a client connection from the broker's side (the client sees CONNECTION_FORCED)."""
+        self.call("DELETE", ("connections", name), ok=(204, 404))
+
+
+MANAGEMENT = BrokerInspector("http://guest:guest@127.0.0.1:15672")
 
 
 class Subscribers:
@@ -99,43 +113,3 @@ def running(subscriber: OutcomeSubscriber) -> Iterator[OutcomeSubscriber]:
         subscriber.stop()
         thread.join(timeout=15)
     assert not failure, f"the subscriber failed: {failure[0]!r}"
-
-
-# --- the AsyncAPI document of iec.outcomes (docs/asyncapi/iec-outcomes.yaml) -----------------------
-
-ASYNCAPI = Path(__file__).resolve().parents[2] / "docs" / "asyncapi"
-DOCUMENT_URI = "urn:iec:outcomes"
-
-
-@cache
-def asyncapi_document() -> dict:
-    """The AsyncAPI document of `iec.outcomes`, parsed."""
-    return yaml.safe_load((ASYNCAPI / "iec-outcomes.yaml").read_text(encoding="utf-8"))
-
-
-@cache
-def _message_validators() -> dict[str, Draft7Validator]:
-    document = asyncapi_document()
-    registry = Registry().with_resource(DOCUMENT_URI, Resource.from_contents(
-        document, default_specification=DRAFT7))
-    validators = {}
-    for key, message in document["components"]["messages"].items():
-        schema = {"$ref": f"{DOCUMENT_URI}#/components/messages/{key}/payload"}
-        validators[message["name"]] = Draft7Validator(schema, registry=registry,
-                                                      format_checker=Draft7Validator.FORMAT_CHECKER)
-    return validators
-
-
-def outcome_schema_errors(event: dict) -> list[str]:
-    """Why `event` does not match its message in the AsyncAPI document (empty when it does)."""
-    validator = _message_validators().get(event.get("type"))
-    if validator is None:
-        return [f"no message {event.get('type')!r} in the AsyncAPI document"]
-    return [f"{'/'.join(map(str, error.absolute_path)) or '(event)'}: {error.message}"
-            for error in validator.iter_errors(event)]
-
-
-def assert_valid_outcome(event: dict) -> None:
-    """Fail naming every difference between `event` and its message schema."""
-    errors = outcome_schema_errors(event)
-    assert not errors, f"{event.get('type')} does not match docs/asyncapi/iec-outcomes.yaml: {errors}"

@@ -4,29 +4,23 @@ Every test makes its own council (the ``tenant`` fixture), so tests never see ea
 """
 from __future__ import annotations
 
-import secrets
-
 import pytest
-import requests
 
-from services.common.tenancy import database_name
+from tests.integration.intake_support import (
+    MISSING,
+    SME_DATES,
+    assert_conflict,
+    assert_not_found,
+    assert_refused,
+    attend,
+    created,
+    employer,
+    enrol,
+    participant,
+    sme_cohort,
+    stored,
+)
 from tests.support.http import Api
-
-INVALID = {"error": "VALIDATION_ERROR", "message": "the request is not valid"}
-MISSING = ["Missing data for required field."]
-SME_DATES = ["2026-03-03", "2026-03-10", "2026-03-17", "2026-03-24"]
-
-
-
-
-def created(answer: requests.Response) -> dict:
-    assert answer.status_code == 201, answer.text
-    return answer.json()
-
-
-def employer(api: Api) -> dict:
-    return created(api.post("/v1/employers", {"name": "Maple Foods", "sector": "Food", "employee_count": 60,
-                                              "city": "Toronto"}))
 
 
 def program(api: Api, kind: str = "caip_sme", sessions: int = 4) -> dict:
@@ -39,37 +33,6 @@ def cohort_body(program_id: str, employer_ids: list[str], **changes) -> dict:
             "start_date": "2026-03-01", "end_date": "2026-03-31", "delivery": "virtual",
             "sessions": [{"date": day, "topic": f"Session {i + 1}"} for i, day in enumerate(SME_DATES)],
             "facilitated_by": "council", **changes}
-
-
-def participant(api: Api, role: str = "newcomer", employer_id: str | None = None) -> dict:
-    return created(api.post("/v1/participants", {
-        "given_name": "Li", "family_name": "Wei", "email": f"li.{secrets.token_hex(4)}@example.org",
-        "preferred_language": "en", "role": role, "employer_id": employer_id, "occupation_noc": "21231",
-        "consent": {"version": "2026-01", "surveys": True, "research": True, "contact": True}}))
-
-
-def sme_cohort(api: Api) -> dict:
-    """An open four-session CAIP for SMEs cohort at one employer."""
-    return created(api.post("/v1/cohorts", cohort_body(program(api)["id"], [employer(api)["id"]])))
-
-
-def enrol(api: Api, cohort_id: str, participant_id: str, role: str = "newcomer") -> requests.Response:
-    return api.post(f"/v1/cohorts/{cohort_id}/enrolments", {"participant_id": participant_id, "role": role})
-
-
-def assert_refused(answer: requests.Response, fields: dict) -> None:
-    assert answer.status_code == 400, answer.text
-    assert answer.json() == {**INVALID, "fields": fields}
-
-
-def assert_conflict(answer: requests.Response, message: str) -> None:
-    assert answer.status_code == 409, answer.text
-    assert answer.json()["error"] == "CONFLICT" and answer.json()["message"] == message
-
-
-def stored(mongo_client, tenant_id: str, collection: str) -> int:
-    db = mongo_client[database_name(tenant_id, "intake")]
-    return db[collection].count_documents({}) if collection in db.list_collection_names() else 0
 
 
 # --- opening a cohort ---------------------------------------------------------------------------
@@ -133,16 +96,14 @@ def test_a_cohort_has_as_many_sessions_as_its_program_plans_and_an_sme_cohort_is
 def test_an_unknown_or_another_councils_cohort_is_not_found(intake, other_council):
     theirs = sme_cohort(Api(intake.base_url, other_council["staff"]))
     for cohort_id in ("coh_nope", theirs["id"]):
-        answer = intake.get(f"/v1/cohorts/{cohort_id}")
-        assert answer.json() == {"error": "NOT_FOUND", "message": f"no cohort {cohort_id}", "fields": {}}
-        assert answer.status_code == 404
+        assert_not_found(intake.get(f"/v1/cohorts/{cohort_id}"), "cohort", cohort_id)
 
 
 # --- enrolment ----------------------------------------------------------------------------------
 
 def test_staff_enrol_participants_and_the_cohort_lists_them(intake):
-    cohort = sme_cohort(intake)
-    manager = participant(intake, "manager", cohort["employer_ids"][0])
+    cohort = sme_cohort(intake, employer_ids=[employer(intake)["id"]])
+    manager = participant(intake, role="manager", employer_id=cohort["employer_ids"][0])
     answer = enrol(intake, cohort["id"], manager["id"], "manager")
     enrolment = created(answer)
     assert enrolment["id"].startswith("enr_")
@@ -156,7 +117,8 @@ def test_enrolling_someone_enrolled_already_is_a_conflict(intake, mongo_client, 
     cohort, newcomer = sme_cohort(intake), participant(intake)
     created(enrol(intake, cohort["id"], newcomer["id"]))
     assert_conflict(enrol(intake, cohort["id"], newcomer["id"], "mentee"),
-                    "the participant is enrolled in this cohort already")
+                    "the participant is enrolled in this cohort already",
+                    {"participant_id": ["Already enrolled."]})
     assert stored(mongo_client, tenant["id"], "enrolments") == 1
 
 
@@ -169,7 +131,7 @@ def test_a_bad_enrolment_is_refused_and_an_unknown_cohort_is_not_found(intake, m
         "participant_id": MISSING,
         "role": ["Must be one of: newcomer, manager, hr_leader, senior_leader, trainer, mentor, mentee."]})
     assert_refused(enrol(intake, cohort["id"], stranger["id"]), {"participant_id": ["Unknown participant."]})
-    assert enrol(intake, "coh_nope", newcomer["id"]).status_code == 404
+    assert_not_found(enrol(intake, "coh_nope", newcomer["id"]), "cohort", "coh_nope")
     assert stored(mongo_client, tenant["id"], "enrolments") == 0
 
 
@@ -201,18 +163,11 @@ def test_bad_attendance_is_refused_naming_each_field(intake, mongo_client, tenan
     assert_refused(intake.post(path, {"session_index": 4, "present": [enrolled["id"], outsider["id"]]}),
                    {"session_index": ["Must be between 0 and 3."],
                     "present": [f"Not enrolled in this cohort: {outsider['id']}."]})
-    nowhere = intake.post("/v1/cohorts/coh_nope/attendance", {"session_index": 0, "present": []})
-    assert nowhere.status_code == 404
+    assert_not_found(attend(intake, "coh_nope", 0, []), "cohort", "coh_nope")
     assert stored(mongo_client, tenant["id"], "attendance") == 0
 
 
 # --- completion ---------------------------------------------------------------------------------
-
-def attend(api: Api, cohort_id: str, sessions: list[list[str]]) -> None:
-    for index, present in enumerate(sessions):
-        answer = api.post(f"/v1/cohorts/{cohort_id}/attendance", {"session_index": index, "present": present})
-        assert answer.status_code == 200, answer.text
-
 
 def test_completing_a_cohort_names_who_attended_three_quarters_of_its_sessions(intake, tenant):
     cohort = sme_cohort(intake)
@@ -220,7 +175,8 @@ def test_completing_a_cohort_names_who_attended_three_quarters_of_its_sessions(i
     for someone in (every, three, two):
         created(enrol(intake, cohort["id"], someone["id"]))
     a, b, c = every["id"], three["id"], two["id"]
-    attend(intake, cohort["id"], [[a, b, c], [a, b], [a, b, c], [a]])
+    for index, present in enumerate([[a, b, c], [a, b], [a, b, c], [a]]):
+        created(attend(intake, cohort["id"], index, present), 200)
     answer = intake.post(f"/v1/cohorts/{cohort['id']}/complete")  # no body: every field is optional
     assert answer.status_code == 200
     done = answer.json()
@@ -255,6 +211,6 @@ def test_a_completed_cohort_cannot_be_completed_again_nor_enrolled_in_nor_attend
 def test_completing_an_unknown_or_another_councils_cohort_is_not_found(intake, other_council):
     theirs = sme_cohort(Api(intake.base_url, other_council["staff"]))
     for cohort_id in ("coh_nope", theirs["id"]):
-        assert intake.post(f"/v1/cohorts/{cohort_id}/complete", {}).status_code == 404
+        assert_not_found(intake.post(f"/v1/cohorts/{cohort_id}/complete", {}), "cohort", cohort_id)
     still = Api(intake.base_url, other_council["staff"]).get(f"/v1/cohorts/{theirs['id']}").json()
     assert still["status"] == "open"

@@ -15,17 +15,15 @@ from collections import Counter
 import pytest
 import requests
 
-from services.common.tenancy import database_name
 from services.intake.imports import MAX_BODY
+from tests.integration.intake_support import created, employer, intake_db, published, sme_cohort, stored
 from tests.support.http import Api
 
 PATH = "/v1/imports/participants"
-INVALID = {"error": "VALIDATION_ERROR", "message": "the request is not valid"}
 HEADER = ["given_name", "family_name", "email", "phone", "preferred_language", "role", "employer_id",
           "occupation_noc", "years_in_canada", "consent_version", "consent_surveys", "consent_research",
           "consent_contact", "cohort_id", "enrolment_role"]
 COLUMNS = HEADER[:13] + ["mentor_capacity", "cohort_id", "enrolment_role"]  # ImportRowSchema's fields
-SME_DATES = ["2026-03-03", "2026-03-10", "2026-03-17", "2026-03-24"]
 
 
 def row(**cells) -> dict:
@@ -60,38 +58,9 @@ def imported(answer: requests.Response) -> dict:
     return answer.json()
 
 
-def stored(mongo_client, tenant_id: str, collection: str) -> int:
-    db = mongo_client[database_name(tenant_id, "intake")]
-    return db[collection].count_documents({}) if collection in db.list_collection_names() else 0
-
-
-def events(mongo_client, tenant_id: str, event_type: str) -> list[dict]:
-    """The data of the events of ``event_type`` in intake's outbox for the tenant, oldest first."""
-    outbox = mongo_client[database_name(tenant_id, "intake")]["outbox"]
-    return [entry["event"]["data"] for entry in outbox.find({"type": event_type}).sort("created_at", 1)]
-
-
 def event_counts(mongo_client, tenant_id: str) -> Counter:
-    outbox = mongo_client[database_name(tenant_id, "intake")]["outbox"]
+    outbox = intake_db(mongo_client, tenant_id)["outbox"]
     return Counter(entry["type"] for entry in outbox.find({}, {"type": 1}))
-
-
-def created(answer: requests.Response) -> dict:
-    assert answer.status_code == 201, answer.text
-    return answer.json()
-
-
-def employer(api: Api) -> dict:
-    return created(api.post("/v1/employers", {"name": "Maple Foods", "sector": "Food", "employee_count": 60,
-                                              "city": "Toronto"}))
-
-
-def sme_cohort(api: Api) -> dict:
-    program = created(api.post("/v1/programs", {"name": "SME", "kind": "caip_sme", "sessions_planned": 4}))
-    return created(api.post("/v1/cohorts", {
-        "program_id": program["id"], "name": "Spring 2026", "employer_ids": [], "start_date": "2026-03-01",
-        "end_date": "2026-03-31", "delivery": "virtual", "facilitated_by": "council",
-        "sessions": [{"date": day, "topic": f"Session {i + 1}"} for i, day in enumerate(SME_DATES)]}))
 
 
 def nothing_written(mongo_client, tenant_id: str) -> bool:
@@ -112,7 +81,7 @@ def test_each_row_of_a_file_becomes_a_registered_participant_and_a_cohort_column
             row(role="manager", cohort_id=cohort["id"], enrolment_role="senior_leader")]
     assert imported(upload(intake, csv_bytes(rows))) == {"accepted": 3, "rejected": [], "duplicates": 0}
 
-    registered = events(mongo_client, tenant["id"], "participant.registered")
+    registered = published(mongo_client, tenant["id"], "participant.registered")
     first = intake.get(f"/v1/participants/{registered[0]['participant_id']}").json()
     assert {k: first[k] for k in ("given_name", "family_name", "email", "phone", "role", "employer_id",
                                   "occupation_noc", "years_in_canada", "preferred_language")} == {
@@ -130,7 +99,7 @@ def test_each_row_of_a_file_becomes_a_registered_participant_and_a_cohort_column
     assert [(e["participant_id"], e["role"]) for e in enrolled] == [
         (registered[1]["participant_id"], "newcomer"), (registered[2]["participant_id"], "senior_leader")]
     assert [(e["participant_id"], e["cohort_id"], e["role"], e["program_kind"])
-            for e in events(mongo_client, tenant["id"], "participant.enrolled")] == [
+            for e in published(mongo_client, tenant["id"], "participant.enrolled")] == [
         (registered[1]["participant_id"], cohort["id"], "newcomer", "caip_sme"),
         (registered[2]["participant_id"], cohort["id"], "senior_leader", "caip_sme")]
     assert event_counts(mongo_client, tenant["id"]) - before == Counter(
@@ -144,7 +113,7 @@ def test_a_spreadsheet_export_with_a_bom_spaces_any_column_order_and_blank_lines
     body = b"\xef\xbb\xbf" + body.replace(b"given_name", b" Given_Name ") + b"\r\n,,,,,,,,,,,,,,\r\n\r\n"
     assert imported(upload(intake, body, "text/csv; charset=UTF-8")) == {
         "accepted": 2, "rejected": [], "duplicates": 0}
-    first = events(mongo_client, tenant["id"], "participant.registered")[0]["participant_id"]
+    first = published(mongo_client, tenant["id"], "participant.registered")[0]["participant_id"]
     assert intake.get(f"/v1/participants/{first}").json()["given_name"] == "Ana"
 
 
@@ -201,7 +170,7 @@ def test_good_rows_are_written_and_bad_rows_are_reported_by_line_with_every_erro
         {"row": 13, "errors": {"_schema": ["Not valid CSV: ',' expected after '\"'."]}},
     ]}
     assert stored(mongo_client, tenant["id"], "participants") == 3
-    registered = events(mongo_client, tenant["id"], "participant.registered")
+    registered = published(mongo_client, tenant["id"], "participant.registered")
     assert len(registered) == 3
     names = [intake.get(f"/v1/participants/{r['participant_id']}").json()["given_name"] for r in registered]
     assert names == ["Amina", "Line\nbreak", "Amina"]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import secrets
 
 import pytest
-import requests
 from nameko.standalone.rpc import ServiceRpcProxy
 from prometheus_client import REGISTRY
 
@@ -18,12 +17,12 @@ from services.common.events import event_handler
 from services.common.mongo import TenantDatabase
 from services.common.tenancy import TenantRegistry, database_name
 from services.intake.service import IntakeService
+from tests.integration.intake_support import created, participant
 from tests.support.amqp import publish_event
 from tests.support.http import Api
 from tests.support.nameko import start_service
 from tests.support.waiting import eventually
 
-CONSENT = {"version": "2026-01", "surveys": True, "research": False, "contact": True}
 PERSONAL = ("Amina", "Haddad", "example.org", "555 0101")
 
 
@@ -90,24 +89,12 @@ def received(mongo_client, tenant_id: str, event_type: str, count: int = 1) -> l
     return eventually(probe, what=f"{count} {event_type} event(s)")
 
 
-def created(answer: requests.Response) -> dict:
-    assert answer.status_code == 201, answer.text
-    return answer.json()
-
-
-def register(api: Api, **changes) -> dict:
-    return created(api.post("/v1/participants", {
-        "given_name": "Amina", "family_name": "Haddad", "phone": "+1 416 555 0101",
-        "email": f"amina.{secrets.token_hex(4)}@example.org", "preferred_language": "fr", "role": "newcomer",
-        "occupation_noc": "21231", "years_in_canada": 3, "consent": CONSENT, **changes}))
-
-
 def test_registrations_are_published_with_ids_and_coded_facts_only(intake, mongo_client, tenant):
     employer = created(intake.post("/v1/employers", {"name": "Maple Foods", "sector": "Food",
                                                      "employee_count": 700, "city": "Toronto"}))
     program = created(intake.post("/v1/programs", {"name": "CAIP 2.0", "kind": "caip_2",
                                                    "sessions_planned": 6, "train_the_trainer": True}))
-    participant = register(intake, employer_id=employer["id"])
+    someone = participant(intake, employer_id=employer["id"])
     [registered] = received(mongo_client, tenant["id"], "employer.registered")
     assert (registered["tenantid"], registered["subject"], registered["source"]) == (
         tenant["id"], employer["id"], "/services/intake")
@@ -118,7 +105,7 @@ def test_registrations_are_published_with_ids_and_coded_facts_only(intake, mongo
                                        "sessions_planned": 6, "train_the_trainer": True}
     [joined] = received(mongo_client, tenant["id"], "participant.registered")
     assert joined["data"] == {
-        "participant_id": participant["id"], "role": "newcomer", "employer_id": employer["id"],
+        "participant_id": someone["id"], "role": "newcomer", "employer_id": employer["id"],
         "occupation_noc": "21231", "years_in_canada": 3, "preferred_language": "fr",
         "consent": {"surveys": True, "research": False, "contact": True}}
     assert not any(personal in str(joined) for personal in PERSONAL)
@@ -133,7 +120,7 @@ def test_a_cohorts_life_is_published_and_its_completion_names_who_completed(inta
         "program_id": program["id"], "name": "April", "employer_ids": [employer["id"]],
         "start_date": "2026-04-01", "end_date": "2026-04-30", "delivery": "virtual",
         "sessions": [{"date": day, "topic": "CAIP"} for day in dates], "facilitated_by": "internal_trainer"}))
-    manager, newcomer = register(intake, role="manager", employer_id=employer["id"]), register(intake)
+    manager, newcomer = participant(intake, role="manager", employer_id=employer["id"]), participant(intake)
     for someone in (manager, newcomer):
         created(intake.post(f"/v1/cohorts/{cohort['id']}/enrolments",
                             {"participant_id": someone["id"], "role": someone["role"]}))
@@ -167,13 +154,12 @@ def test_a_cohorts_life_is_published_and_its_completion_names_who_completed(inta
 
 
 def test_a_consent_change_by_staff_is_published(intake, mongo_client, tenant):
-    participant = register(intake)
-    answer = requests.put(f"{intake.base_url}/v1/participants/{participant['id']}/consent",
-                          json={"surveys": False, "research": True, "contact": True},
-                          headers={"Authorization": f"Bearer {tenant['staff']}"}, timeout=10)
+    someone = participant(intake)
+    answer = intake.put(f"/v1/participants/{someone['id']}/consent",
+                        {"surveys": False, "research": True, "contact": True})
     assert answer.status_code == 200
     [changed] = received(mongo_client, tenant["id"], "consent.changed")
-    assert changed["data"] == {"participant_id": participant["id"], "surveys": False, "research": True,
+    assert changed["data"] == {"participant_id": someone["id"], "surveys": False, "research": True,
                                "contact": True}
 
 
@@ -190,16 +176,16 @@ def duplicate_withdrawals() -> float:
 
 def test_an_unsubscribe_withdraws_contact_consent_once_even_if_delivered_twice(
         intake, amqp_uri, mongo_client, tenant):
-    participant = register(intake)
+    someone = participant(intake)
     duplicates_before = duplicate_withdrawals()
-    event = withdrawal(tenant["id"], participant["id"])
+    event = withdrawal(tenant["id"], someone["id"])
     publish_event(amqp_uri, "notifications", event)
     publish_event(amqp_uri, "notifications", event)
     eventually(lambda: duplicate_withdrawals() == duplicates_before + 1, what="the second copy acked")
     [changed] = received(mongo_client, tenant["id"], "consent.changed")
-    assert changed["data"] == {"participant_id": participant["id"], "surveys": True, "research": False,
+    assert changed["data"] == {"participant_id": someone["id"], "surveys": True, "research": False,
                                "contact": False}
-    consent = intake.get(f"/v1/participants/{participant['id']}").json()["consent"]
+    consent = intake.get(f"/v1/participants/{someone['id']}").json()["consent"]
     assert (consent["contact"], consent["surveys"]) == (False, True)
     outbox = mongo_client[database_name(tenant["id"], "intake")]["outbox"]
     assert outbox.count_documents({"type": "consent.changed"}) == 1
@@ -216,15 +202,15 @@ def test_a_withdrawal_for_an_unknown_participant_changes_nothing_and_is_not_retr
 
 def test_notifications_get_a_participants_contact_over_rpc_in_their_council_only(
         intake, amqp_uri, mongo_client, tenant):
-    participant = register(intake)
+    someone = participant(intake)
     other = f"o{secrets.token_hex(5)}"
     TenantRegistry(mongo_client).create_tenant(other, name="Other council", city="Halifax")
     config = {"AMQP_URI": amqp_uri}
     with ServiceRpcProxy("intake", config, context_data={"tenant_id": tenant["id"]}) as rpc:
-        assert rpc.get_contact(participant["id"]) == {
-            "participant_id": participant["id"], "given_name": "Amina", "family_name": "Haddad",
-            "email": participant["email"], "preferred_language": "fr",
+        assert rpc.get_contact(someone["id"]) == {
+            "participant_id": someone["id"], "given_name": "Amina", "family_name": "Haddad",
+            "email": someone["email"], "preferred_language": "fr",
             "consent": {"surveys": True, "research": False, "contact": True}}
         assert rpc.get_contact("par_0000000000000000") is None
     with ServiceRpcProxy("intake", config, context_data={"tenant_id": other}) as rpc:
-        assert rpc.get_contact(participant["id"]) is None
+        assert rpc.get_contact(someone["id"]) is None

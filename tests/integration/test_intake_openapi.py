@@ -12,87 +12,24 @@ import csv
 import io
 import re
 import secrets
-from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import requests
-from openapi_schema_validator import OAS30Validator, oas30_format_checker
 from openapi_spec_validator import validate
-from referencing import Registry
-from referencing.jsonschema import DRAFT4
 
-from services.common.http import ApiEntrypoint
+from services.common.openapi import api_entrypoints
 from services.intake.service import IntakeService
+from tests.integration.intake_support import CONSENT
+from tests.support.openapi import DocumentedCalls
 
 # the kernel's operator endpoints, on every service: they have no error to provoke
 OPS = {"/health", "/ready", "/metrics", "/openapi.json"}
-URI = "urn:iec:intake:openapi"  # where the answer schemas find the document's components
 TODAY = datetime.now(UTC).date()
-CONSENT = {"version": "2026-01", "surveys": True, "research": False, "contact": True}
 SESSIONS = [{"date": f"2026-03-{day:02d}", "topic": f"Session {day}"} for day in (3, 10, 17, 24)]
 EMPLOYER, PARTICIPANT = "/v1/employers/{employer_id}", "/v1/participants/{participant_id}"
 COHORT, MATCH = "/v1/cohorts/{cohort_id}", "/v1/mentoring/matches/{match_id}"
 CSV_HEADER = ["given_name", "family_name", "email", "preferred_language", "role", "occupation_noc",
               "consent_version", "consent_surveys", "consent_research", "consent_contact"]
-
-
-class DocumentedCalls:
-    """Calls the service and checks each answer against the document: its status is documented for
-    the operation, and its body validates against that status's schema (a success's JSON request body
-    against the documented request body too). Records the statuses each operation answered."""
-
-    def __init__(self, base_url: str, document: dict):
-        self.base_url, self.document = base_url.rstrip("/"), document
-        self.registry = Registry().with_resource(URI, DRAFT4.create_resource(document))
-        self.answered: dict[tuple[str, str], set[int]] = defaultdict(set)
-
-    def __call__(self, key: str | None, method: str, template: str, *, json: object = None,
-                 params: dict | None = None, data: bytes | None = None, content_type: str | None = None,
-                 **path: str) -> requests.Response:
-        headers = {"Authorization": f"Bearer {key}"} if key else {}
-        if content_type:
-            headers["Content-Type"] = content_type
-        answer = requests.request(method, self.base_url + template.format(**path), json=json, params=params,
-                                  data=data, headers=headers, timeout=30)
-        self.check(method.lower(), template, answer, json)
-        self.answered[method.lower(), template].add(answer.status_code)
-        return answer
-
-    def check(self, method: str, template: str, answer: requests.Response, request_body: object) -> None:
-        """Fail unless ``answer`` is as the document says ``method template`` answers."""
-        status = str(answer.status_code)
-        responses = self.document["paths"][template][method]["responses"]
-        assert status in responses, f"{method} {template}: {status} is not documented ({answer.text})"
-        schema_at = ("paths", template, method, "responses", status, "content", "application/json", "schema")
-        if "content" not in responses[status]:
-            assert status != "204" or answer.content == b"", f"{method} {template}: 204 with a body"
-            return
-        assert answer.headers["Content-Type"].startswith("application/json")
-        self.assert_valid(answer.json(), schema_at, f"{method} {template} {status}")
-        if answer.ok and request_body is not None:
-            request_at = ("paths", template, method, "requestBody", "content", "application/json", "schema")
-            self.assert_valid(request_body, request_at, f"{method} {template} request body")
-
-    def assert_valid(self, instance: object, pointer: tuple[str, ...], what: str) -> None:
-        """Fail, naming every problem, unless ``instance`` validates against the schema at ``pointer``."""
-        escaped = "/".join(part.replace("~", "~0").replace("/", "~1") for part in pointer)
-        validator = OAS30Validator({"$ref": f"{URI}#/{escaped}"}, registry=self.registry,
-                                   format_checker=oas30_format_checker)
-        problems = [f"{'/'.join(map(str, error.absolute_path))}: {error.message}"
-                    for error in validator.iter_errors(instance)]
-        assert not problems, f"{what} differs from the document: {problems}"
-
-    def fails(self, status: int, key: str | None, method: str, template: str, **kwargs) -> None:
-        """A call that must answer the error ``status``."""
-        answer = self(key, method, template, **kwargs)
-        assert answer.status_code == status, answer.text
-
-    def created(self, key: str | None, method: str, template: str, **kwargs) -> dict:
-        """The JSON of a call that must succeed (2xx)."""
-        answer = self(key, method, template, **kwargs)
-        assert answer.ok, answer.text
-        return answer.json()
 
 
 @pytest.fixture
@@ -108,11 +45,9 @@ def calls(intake, document) -> DocumentedCalls:
 def served_routes() -> set[tuple[str, str]]:
     """(method, OpenAPI path) of every HTTP entrypoint of the service class."""
     routes = set()
-    for attr in dir(IntakeService):
-        for extension in getattr(getattr(IntakeService, attr), "nameko_entrypoints", ()):
-            if isinstance(extension, ApiEntrypoint):
-                path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", extension.url)
-                routes |= {(method.lower(), path) for method in extension.method.split(",")}
+    for _, extension in api_entrypoints(IntakeService):
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", extension.url)
+        routes |= {(method.lower(), path) for method in extension.method.split(",")}
     return routes
 
 

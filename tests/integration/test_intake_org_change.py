@@ -6,18 +6,24 @@ Every test makes its own council (the ``tenant`` fixture), so tests never see ea
 """
 from __future__ import annotations
 
-import secrets
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
 
-from services.common.tenancy import database_name
+from tests.integration.intake_support import (
+    EMPLOYER,
+    MISSING,
+    assert_not_found,
+    assert_refused,
+    created,
+    employer,
+    participant,
+    published,
+    written,
+)
 from tests.support.http import Api
 
-INVALID = {"error": "VALIDATION_ERROR", "message": "the request is not valid"}
-MISSING = ["Missing data for required field."]
-CONSENT = {"version": "2026-01", "surveys": True, "research": False, "contact": True}
 TODAY = datetime.now(UTC).date()
 TOMORROW = (TODAY + timedelta(days=1)).isoformat()
 DELIVERED_ON = (TODAY - timedelta(days=30)).isoformat()
@@ -32,21 +38,12 @@ ASSESSMENT = {
                         {"area": "leader_training", "text": "Train managers in career conversations."}]}
 
 
-def created(answer: requests.Response) -> dict:
-    assert answer.status_code == 201, answer.text
-    return answer.json()
+ORG_CHANGE = ("assessments", "org_changes", "certifications")  # what it writes, besides the outbox
 
 
-def employer(api: Api) -> str:
-    return created(api.post("/v1/employers", {"name": "Maple", "sector": "IT", "size_class": "medium",
-                                              "city": "Toronto"}))["id"]
-
-
-def person(api: Api, **more) -> dict:
-    return created(api.post("/v1/participants", {
-        "given_name": "Zainab", "family_name": "Okonkwo", "preferred_language": "en", "role": "hr_leader",
-        "email": f"z.{secrets.token_hex(4)}@example.org", "occupation_noc": "11200", "consent": CONSENT,
-        **more}))
+def leader(api: Api, **more) -> dict:
+    """A registered HR leader (of an employer, when ``employer_id`` is given)."""
+    return participant(api, role="hr_leader", occupation_noc="11200", preferred_language="en", **more)
 
 
 def assess(api: Api, employer_id: str, body: object = None) -> requests.Response:
@@ -62,34 +59,11 @@ def certify(api: Api, participant_id: str, body: object = None) -> requests.Resp
     return api.post(f"/v1/participants/{participant_id}/certifications", body or {"kind": "trainer"})
 
 
-def db(mongo_client, tenant: dict):
-    return mongo_client[database_name(tenant["id"], "intake")]
-
-
-def published(mongo_client, tenant: dict, event_type: str) -> list[dict]:
-    """The data of the ``event_type`` events intake committed to its outbox, oldest first."""
-    entries = db(mongo_client, tenant)["outbox"].find({"type": event_type}).sort("created_at", 1)
-    return [entry["event"]["data"] for entry in entries]
-
-
-def written(mongo_client, tenant: dict) -> tuple:
-    """What organisational change has written: its collections as stored, and the outbox's entries."""
-    database = db(mongo_client, tenant)
-    stored = tuple(sorted(map(str, database[name].find())) for name in ("assessments", "org_changes",
-                                                                          "certifications"))
-    return stored, sorted(entry["_id"] for entry in database["outbox"].find({}, {"_id": 1}))
-
-
-def assert_refused(answer: requests.Response, fields: dict) -> None:
-    assert answer.status_code == 400, answer.text
-    assert answer.json() == {**INVALID, "fields": fields}
-
-
 # --- assessments --------------------------------------------------------------------------------
 
 def test_an_assessment_is_delivered_with_an_id_for_each_recommendation_and_published(
         intake, mongo_client, tenant):
-    employer_id = employer(intake)
+    employer_id = employer(intake)["id"]
     assessment = created(assess(intake, employer_id))
     assert assessment["id"].startswith("asm_")
     assert [r["id"][:4] for r in assessment["recommendations"]] == ["rec_", "rec_"]
@@ -99,16 +73,17 @@ def test_an_assessment_is_delivered_with_an_id_for_each_recommendation_and_publi
         "gaps": ASSESSMENT["gaps"]}
     assert [{k: r[k] for k in ("area", "text")} for r in assessment["recommendations"]] == (
         ASSESSMENT["recommendations"])
-    assert published(mongo_client, tenant, "assessment.delivered") == [{
+    assert published(mongo_client, tenant["id"], "assessment.delivered") == [{
         "employer_id": employer_id, "assessment_id": assessment["id"], "delivered_on": DELIVERED_ON,
         "recommendations": [{"recommendation_id": r["id"], "area": r["area"]}
                             for r in assessment["recommendations"]]}]
-    assert "Publish" not in str(published(mongo_client, tenant, "assessment.delivered"))  # free text stays
+    # the free text stays in intake
+    assert "Publish" not in str(published(mongo_client, tenant["id"], "assessment.delivered"))
 
 
 def test_an_assessment_is_delivered_today_unless_staff_say_when(intake):
     body = {"recommendations": [{"area": "mentoring", "text": "Start a mentoring circle."}]}
-    assessment = created(assess(intake, employer(intake), body))
+    assessment = created(assess(intake, employer(intake)["id"], body))
     assert (assessment["delivered_on"], assessment["interviews"], assessment["gaps"]) == (
         TODAY.isoformat(), [], [])
 
@@ -129,27 +104,27 @@ def test_an_assessment_is_delivered_today_unless_staff_say_when(intake):
 ])
 def test_a_bad_assessment_is_refused_naming_each_field_and_nothing_is_written(
         intake, mongo_client, tenant, body, fields):
-    employer_id = employer(intake)
-    before = written(mongo_client, tenant)
+    employer_id = employer(intake)["id"]
+    before = written(mongo_client, tenant["id"], *ORG_CHANGE)
     assert_refused(assess(intake, employer_id, body), fields)
-    assert written(mongo_client, tenant) == before
+    assert written(mongo_client, tenant["id"], *ORG_CHANGE) == before
 
 
 def test_an_assessment_for_an_unknown_or_another_councils_employer_is_not_found(
         intake, mongo_client, tenant, other_council):
-    theirs = employer(intake.with_key(other_council["staff"]))
-    before = written(mongo_client, tenant)
+    theirs = employer(intake.with_key(other_council["staff"]))["id"]
+    before = written(mongo_client, tenant["id"], *ORG_CHANGE)
     for employer_id in ("emp_0000000000000000", theirs):
-        assert assess(intake, employer_id).status_code == 404
-        assert change(intake, employer_id).status_code == 404
-        assert intake.get(f"/v1/employers/{employer_id}").status_code == 404
-    assert written(mongo_client, tenant) == before
+        for answer in (assess(intake, employer_id), change(intake, employer_id),
+                       intake.get(f"/v1/employers/{employer_id}")):
+            assert_not_found(answer, "employer", employer_id)
+    assert written(mongo_client, tenant["id"], *ORG_CHANGE) == before
 
 
 # --- adopted changes ----------------------------------------------------------------------------
 
 def test_a_change_answering_a_recommendation_is_recorded_and_published(intake, mongo_client, tenant):
-    employer_id = employer(intake)
+    employer_id = employer(intake)["id"]
     recommendation = created(assess(intake, employer_id))["recommendations"][0]
     recorded = created(change(intake, employer_id, kind="promotion_criteria", adopted_on=TODAY.isoformat(),
                               recommendation_id=recommendation["id"]))
@@ -157,32 +132,32 @@ def test_a_change_answering_a_recommendation_is_recorded_and_published(intake, m
     assert {k: v for k, v in recorded.items() if k not in ("id", "created_at")} == {
         "employer_id": employer_id, "kind": "promotion_criteria", "recommendation_id": recommendation["id"],
         "adopted_on": TODAY.isoformat()}
-    assert published(mongo_client, tenant, "org_change.recorded") == [{
+    assert published(mongo_client, tenant["id"], "org_change.recorded") == [{
         "employer_id": employer_id, "change_id": recorded["id"], "kind": "promotion_criteria",
         "recommendation_id": recommendation["id"], "adopted_on": TODAY.isoformat()}]
 
 
 def test_a_change_may_answer_no_recommendation(intake, mongo_client, tenant):
-    employer_id = employer(intake)
+    employer_id = employer(intake)["id"]
     recorded = created(change(intake, employer_id, kind="resource_group", adopted_on="2025-01-15"))
     assert recorded["recommendation_id"] is None
-    [data] = published(mongo_client, tenant, "org_change.recorded")
+    [data] = published(mongo_client, tenant["id"], "org_change.recorded")
     assert (data["change_id"], data["recommendation_id"], data["kind"]) == (recorded["id"], None,
                                                                               "resource_group")
 
 
 def test_a_change_naming_a_recommendation_not_made_to_this_employer_is_refused(
         intake, mongo_client, tenant, other_council):
-    employer_id, elsewhere = employer(intake), employer(intake)
+    employer_id, elsewhere = employer(intake)["id"], employer(intake)["id"]
     theirs_api = intake.with_key(other_council["staff"])
     recommendations = [created(assess(intake, elsewhere))["recommendations"][0]["id"],
-                       created(assess(theirs_api, employer(theirs_api)))["recommendations"][0]["id"],
+                       created(assess(theirs_api, employer(theirs_api)["id"]))["recommendations"][0]["id"],
                        "rec_0000000000000000"]
-    before = written(mongo_client, tenant)
+    before = written(mongo_client, tenant["id"], *ORG_CHANGE)
     for recommendation_id in recommendations:
         assert_refused(change(intake, employer_id, recommendation_id=recommendation_id),
                        {"recommendation_id": ["Not a recommendation made to this employer."]})
-    assert written(mongo_client, tenant) == before
+    assert written(mongo_client, tenant["id"], *ORG_CHANGE) == before
 
 
 @pytest.mark.parametrize(("body", "fields"), [
@@ -195,81 +170,81 @@ def test_a_change_naming_a_recommendation_not_made_to_this_employer_is_refused(
 ])
 def test_a_bad_change_is_refused_naming_each_field_and_nothing_is_written(
         intake, mongo_client, tenant, body, fields):
-    employer_id = employer(intake)
-    before = written(mongo_client, tenant)
+    employer_id = employer(intake)["id"]
+    before = written(mongo_client, tenant["id"], *ORG_CHANGE)
     assert_refused(change(intake, employer_id, **body), fields)
-    assert written(mongo_client, tenant) == before
+    assert written(mongo_client, tenant["id"], *ORG_CHANGE) == before
 
 
 def test_a_change_cannot_predate_the_assessment_that_recommended_it(intake, mongo_client, tenant):
-    employer_id = employer(intake)
+    employer_id = employer(intake)["id"]
     recommendation = created(assess(intake, employer_id))["recommendations"][1]
-    before = written(mongo_client, tenant)
+    before = written(mongo_client, tenant["id"], *ORG_CHANGE)
     early = (TODAY - timedelta(days=31)).isoformat()
     assert_refused(change(intake, employer_id, recommendation_id=recommendation["id"], adopted_on=early),
                    {"adopted_on": [f"Must not be before the assessment that recommended it "
                                    f"(delivered on {DELIVERED_ON})."]})
-    assert written(mongo_client, tenant) == before
+    assert written(mongo_client, tenant["id"], *ORG_CHANGE) == before
 
 
 # --- trainer certification ----------------------------------------------------------------------
 
 def test_a_participant_of_an_employer_is_certified_as_a_trainer_once(intake, mongo_client, tenant):
-    employer_id = employer(intake)
-    trainer = person(intake, employer_id=employer_id)
+    employer_id = employer(intake)["id"]
+    trainer = leader(intake, employer_id=employer_id)
     certification = created(certify(intake, trainer["id"]))
     assert {k: v for k, v in certification.items() if k not in ("id", "created_at")} == {
         "participant_id": trainer["id"], "employer_id": employer_id, "kind": "trainer",
         "certified_on": TODAY.isoformat()}
-    assert published(mongo_client, tenant, "trainer.certified") == [{
+    assert published(mongo_client, tenant["id"], "trainer.certified") == [{
         "participant_id": trainer["id"], "employer_id": employer_id, "certification_id": certification["id"],
         "certified_on": TODAY.isoformat()}]
-    before = written(mongo_client, tenant)
+    before = written(mongo_client, tenant["id"], *ORG_CHANGE)
     again = certify(intake, trainer["id"])
     assert (again.status_code, again.json()["error"]) == (409, "CONFLICT")
-    assert written(mongo_client, tenant) == before
+    assert written(mongo_client, tenant["id"], *ORG_CHANGE) == before
 
 
 def test_a_certification_may_be_dated_in_the_past(intake):
-    trainer = person(intake, employer_id=employer(intake))
+    trainer = leader(intake, employer_id=employer(intake)["id"])
     assert created(certify(intake, trainer["id"], {"kind": "trainer", "certified_on": DELIVERED_ON}))[
         "certified_on"] == DELIVERED_ON
 
 
 def test_a_participant_without_an_employer_cannot_be_certified(intake, mongo_client, tenant):
-    loner = person(intake)
-    before = written(mongo_client, tenant)
+    loner = leader(intake)
+    before = written(mongo_client, tenant["id"], *ORG_CHANGE)
     assert_refused(certify(intake, loner["id"]),
                    {"participant_id": ["Has no employer to be a certified trainer for."]})
-    assert written(mongo_client, tenant) == before
+    assert written(mongo_client, tenant["id"], *ORG_CHANGE) == before
 
 
 def test_a_bad_certification_is_refused_and_an_unknown_participant_is_not_found(
         intake, mongo_client, tenant, other_council):
-    trainer = person(intake, employer_id=employer(intake))
-    theirs = person(intake.with_key(other_council["staff"]))
-    before = written(mongo_client, tenant)
+    trainer = leader(intake, employer_id=employer(intake)["id"])
+    theirs = leader(intake.with_key(other_council["staff"]))
+    before = written(mongo_client, tenant["id"], *ORG_CHANGE)
     assert_refused(certify(intake, trainer["id"], {"kind": "coach", "certified_on": TOMORROW}),
                    {"kind": ["Must be one of: trainer."],
                     "certified_on": [f"Must not be after today ({TODAY.isoformat()})."]})
     assert_refused(certify(intake, trainer["id"], {"level": 2}),
                    {"kind": MISSING, "level": ["Unknown field."]})
     for participant_id in ("par_0000000000000000", theirs["id"]):
-        assert certify(intake, participant_id).status_code == 404
-    assert written(mongo_client, tenant) == before
+        assert_not_found(certify(intake, participant_id), "participant", participant_id)
+    assert written(mongo_client, tenant["id"], *ORG_CHANGE) == before
 
 
 # --- the employer as staff read it, and who may write ------------------------------------------
 
 def test_an_employer_reads_with_its_assessments_changes_and_certified_trainers(intake, tenant):
-    employer_id = employer(intake)
+    employer_id = employer(intake)["id"]
     assessment = created(assess(intake, employer_id))
     recorded = created(change(intake, employer_id, recommendation_id=assessment["recommendations"][0]["id"],
                               kind="promotion_criteria", adopted_on=TODAY.isoformat()))
-    trainer = person(intake, employer_id=employer_id)
+    trainer = leader(intake, employer_id=employer_id)
     certification = created(certify(intake, trainer["id"]))
     seen = intake.with_key(tenant["analyst"]).get(f"/v1/employers/{employer_id}").json()
-    assert (seen["id"], seen["name"]) == (employer_id, "Maple")
+    assert (seen["id"], seen["name"]) == (employer_id, EMPLOYER["name"])
     assert (seen["assessments"], seen["changes"]) == ([assessment], [recorded])
     assert seen["certified_trainers"] == [{"participant_id": trainer["id"],
                                            "certification_id": certification["id"],
@@ -277,9 +252,9 @@ def test_an_employer_reads_with_its_assessments_changes_and_certified_trainers(i
 
 
 def test_an_analyst_may_read_but_not_record_organisational_change(intake, tenant):
-    employer_id = employer(intake)
+    employer_id = employer(intake)["id"]
     analyst = intake.with_key(tenant["analyst"])
-    trainer = person(intake, employer_id=employer_id)
+    trainer = leader(intake, employer_id=employer_id)
     assert assess(analyst, employer_id).status_code == 403
     assert change(analyst, employer_id).status_code == 403
     assert certify(analyst, trainer["id"]).status_code == 403

@@ -8,46 +8,22 @@ import secrets
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import requests
 
-from services.common.tenancy import database_name
-from tests.support.http import Api
-
-INVALID = {"error": "VALIDATION_ERROR", "message": "the request is not valid"}
-MISSING = ["Missing data for required field."]
-EMPLOYER = {"name": "Maple Foods", "sector": "Food processing", "employee_count": 240, "city": "Toronto"}
-CONSENT = {"version": "2026-01", "surveys": True, "research": False, "contact": True}
-
-
-def participant_body(**changes) -> dict:
-    return {"given_name": "Amina", "family_name": "Haddad", "phone": "+1 416 555 0101",
-            "email": f"amina.{secrets.token_hex(3)}@example.org", "preferred_language": "fr",
-            "role": "newcomer", "occupation_noc": "21231", "years_in_canada": 3, "consent": CONSENT,
-            **changes}
-
-
+from tests.integration.intake_support import (
+    CONSENT,
+    EMPLOYER,
+    MISSING,
+    assert_conflict,
+    assert_not_found,
+    assert_refused,
+    participant_body,
+    stored,
+)
 
 
 def nothing_written(mongo_client, tenant_id: str, collection: str) -> bool:
     """Neither ``collection`` nor the outbox holds anything for the tenant."""
     return stored(mongo_client, tenant_id, collection) == stored(mongo_client, tenant_id, "outbox") == 0
-
-
-def stored(mongo_client, tenant_id: str, collection: str) -> int:
-    """How many documents intake holds in ``collection`` for the tenant (0 for a database never made)."""
-    db = mongo_client[database_name(tenant_id, "intake")]
-    return db[collection].count_documents({}) if collection in db.list_collection_names() else 0
-
-
-def put(api: Api, path: str, body: object) -> requests.Response:
-    # tests.support.http.Api has no put (yet)
-    return requests.put(api.base_url + path, json=body, headers={"Authorization": f"Bearer {api.key}"},
-                        timeout=10)
-
-
-def assert_refused(answer: requests.Response, fields: dict) -> None:
-    assert answer.status_code == 400, answer.text
-    assert answer.json() == {**INVALID, "fields": fields}
 
 
 # --- employers ----------------------------------------------------------------------------------
@@ -88,9 +64,7 @@ def test_a_bad_employer_is_refused_naming_each_field_and_nothing_is_written(
 def test_an_unknown_employer_and_another_councils_employer_are_not_found(intake, other_council):
     theirs = intake.with_key(other_council["staff"]).post("/v1/employers", EMPLOYER).json()
     for employer_id in ("emp_0000000000000000", theirs["id"]):
-        answer = intake.get(f"/v1/employers/{employer_id}")
-        assert answer.status_code == 404
-        assert answer.json() == {"error": "NOT_FOUND", "message": f"no employer {employer_id}", "fields": {}}
+        assert_not_found(intake.get(f"/v1/employers/{employer_id}"), "employer", employer_id)
 
 
 def test_an_analyst_may_read_but_not_register(intake, tenant):
@@ -131,8 +105,8 @@ def test_a_bad_program_is_refused_naming_each_field_and_nothing_is_written(
 def test_another_councils_program_is_not_found(intake, other_council):
     theirs = intake.with_key(other_council["staff"]).post(
         "/v1/programs", {"name": "CAIP", "kind": "caip", "sessions_planned": 6}).json()
-    assert intake.get(f"/v1/programs/{theirs['id']}").status_code == 404
-    assert intake.get("/v1/programs/prg_nope").status_code == 404
+    for program_id in (theirs["id"], "prg_nope"):
+        assert_not_found(intake.get(f"/v1/programs/{program_id}"), "program", program_id)
 
 
 # --- participants -------------------------------------------------------------------------------
@@ -190,9 +164,8 @@ def test_an_email_registered_already_in_the_council_is_a_conflict_whatever_its_c
     first = intake.post("/v1/participants", participant_body(email="Sam.Lee@Example.org"))
     assert first.status_code == 201
     again = intake.post("/v1/participants", participant_body(email="sam.lee@example.ORG"))
-    assert again.status_code == 409
-    assert again.json() == {"error": "CONFLICT", "fields": {"email": ["Already registered."]},
-                            "message": "a participant with this email is registered already"}
+    assert_conflict(again, "a participant with this email is registered already",
+                    {"email": ["Already registered."]})
     assert stored(mongo_client, tenant["id"], "participants") == 1
 
 
@@ -214,17 +187,15 @@ def test_of_concurrent_registrations_of_one_email_exactly_one_wins(intake, mongo
 def test_an_unknown_or_another_councils_participant_is_not_found(intake, other_council):
     theirs = intake.with_key(other_council["staff"]).post("/v1/participants", participant_body()).json()
     for participant_id in ("par_nope", theirs["id"]):
-        answer = intake.get(f"/v1/participants/{participant_id}")
-        assert answer.status_code == 404
-        assert answer.json()["error"] == "NOT_FOUND"
+        assert_not_found(intake.get(f"/v1/participants/{participant_id}"), "participant", participant_id)
 
 
 # --- consent ------------------------------------------------------------------------------------
 
 def test_staff_record_a_change_of_consent(intake, tenant):
     participant = intake.post("/v1/participants", participant_body()).json()
-    answer = put(intake, f"/v1/participants/{participant['id']}/consent",
-                 {"surveys": False, "research": True, "contact": True})
+    answer = intake.put(f"/v1/participants/{participant['id']}/consent",
+                        {"surveys": False, "research": True, "contact": True})
     assert answer.status_code == 200
     consent = answer.json()["consent"]
     assert {k: consent[k] for k in ("version", "surveys", "research", "contact")} == {
@@ -236,12 +207,12 @@ def test_staff_record_a_change_of_consent(intake, tenant):
 def test_a_bad_consent_change_is_refused_and_changes_nothing(intake, other_council):
     participant = intake.post("/v1/participants", participant_body()).json()
     path = f"/v1/participants/{participant['id']}/consent"
-    assert_refused(put(intake, path, {"surveys": "no", "research": False}),
+    assert_refused(intake.put(path, {"surveys": "no", "research": False}),
                    {"surveys": ["Not a valid boolean."], "contact": MISSING})
     assert intake.get(f"/v1/participants/{participant['id']}").json()["consent"] == participant["consent"]
     choices = {"surveys": False, "research": False, "contact": False}
-    assert put(intake, "/v1/participants/par_nope/consent", choices).status_code == 404
-    assert put(intake.with_key(other_council["staff"]), path, choices).status_code == 404
+    assert intake.put("/v1/participants/par_nope/consent", choices).status_code == 404
+    assert intake.with_key(other_council["staff"]).put(path, choices).status_code == 404
 
 
 def test_intake_answers_operators_without_a_key(intake):

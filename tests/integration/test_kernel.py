@@ -6,11 +6,13 @@ Two small services stand in for real ones: ``kprod`` stores things and emits ``t
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 import pytest
 from marshmallow import Schema, fields, validate
 
 from services.common import deadletter
+from services.common.clock import now, stamp
 from services.common.envelope import new_event
 from services.common.errors import NotFound
 from services.common.events import event_handler
@@ -287,6 +289,20 @@ def test_a_write_without_an_idempotency_key_is_not_deduplicated(producer, mongo_
     producer.post("/v1/things", {"name": "desk", "size": 4})
     producer.post("/v1/things", {"name": "desk", "size": 4})
     assert _things(mongo_client, tenant["id"]) == 2
+
+
+def test_idempotency_records_older_than_a_day_are_purged_by_the_relays_sweep(
+        service_env, container_factory, amqp_uri, mongo_client, tenant):
+    # the answers kept for replays may hold personal data: nothing may keep them past their 24 hours
+    records = mongo_client[database_name(tenant["id"], "kprod")]["idempotency_keys"]
+    answer = {"fingerprint": "f", "state": "answered", "status": 201, "mimetype": "application/json",
+              "body": '{"name": "Amara Okafor"}'}
+    day_old, recent = stamp(now() - timedelta(hours=24, seconds=1)), stamp(now() - timedelta(hours=23))
+    records.insert_many([{"_id": "day-old", **answer, "created_at": day_old},
+                         {"_id": "recent", **answer, "created_at": recent}])
+    start_service(container_factory, Producer, amqp_uri)  # its relay sweeps every tenant at start
+    eventually(lambda: records.find_one({"_id": "day-old"}) is None, what="the day-old record purged")
+    assert [record["_id"] for record in records.find()] == ["recent"]
 
 
 class OutcomeProducer(ServiceBase):

@@ -10,49 +10,28 @@ resent, and the server holds every mail exactly once.
 
 from __future__ import annotations
 
-import asyncio
-import email
 from collections import Counter
-from email import policy
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from services.cli.infra import ServiceProcesses, free_port
-from tests.integration.test_notifications_delivery import IntakeDouble, deliver, invitation_due, participant
+from tests.integration.notifications_support import deliver, invitation_due, participant
 from tests.support.http import Api
-from tests.support.nameko import start_service
+from tests.support.smtp import ScriptedMailbox, smtp_server
 from tests.support.waiting import eventually
-
-
-class HoldingMailbox:
-    """Accepts every mail; after taking the ``hold_at``-th it holds its reply until ``release``."""
-
-    def __init__(self, hold_at: int) -> None:
-        self.hold_at, self.release = hold_at, False
-        self.accepted: list = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802
-        self.accepted.append(email.message_from_bytes(envelope.content, policy=policy.default))
-        while len(self.accepted) == self.hold_at and not self.release:
-            await asyncio.sleep(0.02)
-        return "250 OK"
 
 
 @pytest.fixture
 def mailbox():
-    handler = HoldingMailbox(hold_at=3)
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield handler, controller.port
-    handler.release = True
-    controller.stop()
+    """An SMTP server that takes every mail and holds its reply to the third one (until released)."""
+    handler = ScriptedMailbox(hold_at=3)
+    with smtp_server(handler) as port:
+        yield handler, port
 
 
 def test_a_process_killed_mid_batch_and_restarted_sends_each_mail_exactly_once(
-        service_env, container_factory, amqp_uri, mongo_uri, tenant, mailbox, tmp_path):
+        notifications_stand_ins, amqp_uri, mongo_uri, tenant, mailbox, tmp_path):
     handler, smtp_port = mailbox
-    start_service(container_factory, IntakeDouble, amqp_uri)
     port = free_port()
     env = {"AMQP_URI": amqp_uri, "MONGO_URI": mongo_uri, "SERVED_TENANTS": tenant["id"],
            "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_port),

@@ -9,188 +9,41 @@ Events only queue mail; each test runs the sending pass itself, as of an instant
 
 from __future__ import annotations
 
-import email
-import re
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from email import policy
-from email.message import EmailMessage
 
 import pytest
-from aiosmtpd.controller import Controller
-from nameko.events import event_handler as plain_event_handler
-from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
 
-from services.cli.infra import free_port
-from services.common.envelope import new_event
 from services.common.tenancy import database_name
-from services.notifications.service import NotificationsService
-from tests.support.amqp import publish_event
+from tests.integration.notifications_support import (
+    CONTACTS,
+    DAY,
+    deliver,
+    deliver_and_run,
+    heard,
+    invitation_due,
+    log_of,
+    mails_to,
+    participant,
+    queued,
+    run,
+    status_becomes,
+    text_of,
+    unsubscribe_link,
+)
 from tests.support.http import Api
-from tests.support.nameko import start_service
+from tests.support.smtp import ScriptedMailbox, smtp_server
 from tests.support.waiting import eventually
 
-CONTACTS: dict[tuple[str, str], dict] = {}
-HEARD: list[dict] = []
+pytestmark = pytest.mark.usefixtures("notifications_stand_ins")
 
 
-class TenantOfCall(DependencyProvider):
-    def get_dependency(self, worker_ctx) -> str | None:
-        return worker_ctx.context_data.get("tenant_id")
-
-
-class IntakeDouble:
-    name = "intake"
-    tenant_id = TenantOfCall()
-
-    @rpc
-    def get_contact(self, participant_id: str) -> dict | None:
-        return CONTACTS.get((self.tenant_id, participant_id))
-
-
-class Subscriber:
-    name = "notifications_test_subscriber"
-
-    @plain_event_handler("notifications", "notification.sent")
-    def on_sent(self, event: dict) -> None:
-        HEARD.append(event)
-
-    @plain_event_handler("notifications", "notification.failed")
-    def on_failed(self, event: dict) -> None:
-        HEARD.append(event)
-
-    @plain_event_handler("notifications", "consent.withdrawn")
-    def on_withdrawn(self, event: dict) -> None:
-        HEARD.append(event)
-
-
-class ScriptedMailbox:
-    """An aiosmtpd handler that answers DATA from ``data_replies`` first (then accepts) and refuses
-    every recipient with ``rcpt_reply`` when one is given."""
-
-    def __init__(self, data_replies: list[str] | None = None, rcpt_reply: str | None = None) -> None:
-        self.data_replies, self.rcpt_reply = list(data_replies or []), rcpt_reply
-        self.accepted: list[EmailMessage] = []
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:  # noqa: N802
-        if self.rcpt_reply:
-            return self.rcpt_reply
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802
-        if self.data_replies:
-            return self.data_replies.pop(0)
-        self.accepted.append(email.message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-
-@contextmanager
-def smtp_server(handler: ScriptedMailbox) -> Iterator[int]:
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield controller.port
-    finally:
-        controller.stop()
-
-
-@pytest.fixture
-def start_notifications(service_env, container_factory, amqp_uri, tenant):
-    """Starts intake's stand-in, the subscriber and notifications mailing through ``smtp_port``."""
+@pytest.fixture(autouse=True)
+def retries(service_env) -> None:
+    """Every notifications of this module retries a refused mail after a minute or more, three times."""
     service_env.setenv("NOTIFICATIONS_RETRY_BASE_SECONDS", "60")
     service_env.setenv("NOTIFICATIONS_RETRY_CAP_SECONDS", "600")
     service_env.setenv("NOTIFICATIONS_MAX_ATTEMPTS", "3")
-
-    def start(smtp_port: int) -> Api:
-        service_env.setenv("SMTP_HOST", "127.0.0.1")
-        service_env.setenv("SMTP_PORT", str(smtp_port))
-        start_service(container_factory, IntakeDouble, amqp_uri)
-        start_service(container_factory, Subscriber, amqp_uri)
-        return Api(start_service(container_factory, NotificationsService, amqp_uri), tenant["staff"])
-
-
-    return start
-
-
-@pytest.fixture
-def notifications(start_notifications, mail_sink) -> Api:
-    return start_notifications(mail_sink.port)
-
-
-def participant(tenant: dict, lang: str = "en", surveys: bool = True, contact: bool = True) -> str:
-    """A participant intake knows, with a unique id and address."""
-    participant_id = f"p{secrets.token_hex(5)}"
-    given = {"en": "Amara", "fr": "Zoë"}[lang]
-    CONTACTS[(tenant["id"], participant_id)] = {
-        "participant_id": participant_id, "given_name": given, "family_name": "Okafor",
-        "email": f"{participant_id}@example.org", "preferred_language": lang,
-        "consent": {"surveys": surveys, "research": False, "contact": contact}}
-    return participant_id
-
-
-def invitation_due(tenant: dict, participant_id: str, attempt: int = 0) -> dict:
-    invitation_id = f"inv{secrets.token_hex(5)}"
-    data = {"invitation_id": invitation_id, "participant_id": participant_id, "wave": "post",
-            "link": f"http://127.0.0.1:8002/r/{tenant['id']}.{secrets.token_urlsafe(16)}", "attempt": attempt,
-            "cohort_id": "c1", "closes_at": "2031-06-30T23:59:00Z", "instrument_key": "caip_post"}
-    return new_event("surveys", "invitation.due", tenant["id"], data, subject=invitation_id)
-
-
-def deliver(amqp_uri: str, event: dict, source: str = "surveys") -> dict:
-    publish_event(amqp_uri, source, event)
-    return event
-
-
-# 10:00 in Toronto (the test councils' time zone), after anything a test queues
-DAY = datetime(2031, 3, 4, 15, 0, tzinfo=UTC)
-
-
-def run(api: Api, tenant: dict, as_of: datetime = DAY) -> dict:
-    """Run the sending pass as of ``as_of``; returns what it did (email counts)."""
-    answer = api.with_key(tenant["admin"]).post("/v1/notifications/run", {"as_of": as_of.isoformat()})
-    assert answer.status_code == 200, answer.text
-    return answer.json()["email"]
-
-
-def queued(api: Api, participant_id: str, count: int = 1) -> list[dict]:
-    """Wait until ``count`` mails to the participant are queued (their events were consumed)."""
-    return eventually(lambda: len(entries := log_of(api, participant_id)) >= count and entries,
-                      what=f"{count} queued mail(s)")
-
-
-def deliver_and_run(api: Api, amqp_uri: str, tenant: dict, event: dict, as_of: datetime = DAY) -> dict:
-    deliver(amqp_uri, event)
-    queued(api, event["data"]["participant_id"])
-    return run(api, tenant, as_of)
-
-
-def log_of(api: Api, participant_id: str) -> list[dict]:
-    answer = api.get("/v1/notifications", params={"participant_id": participant_id})
-    assert answer.status_code == 200, answer.text
-    return answer.json()["items"]
-
-
-def status_becomes(api: Api, participant_id: str, status: str) -> dict:
-    entries = eventually(lambda: [e for e in log_of(api, participant_id) if e["status"] == status],
-                         what=f"a {status} notification")
-    return entries[0]
-
-
-def heard(tenant: dict, event_type: str, participant_id: str) -> list[dict]:
-    return [e for e in HEARD if e["tenantid"] == tenant["id"] and e["type"] == event_type
-            and e["data"]["participant_id"] == participant_id]
-
-
-def mails_to(messages: list[EmailMessage], participant_id: str) -> list[EmailMessage]:
-    return [m for m in messages if m["To"].addresses[0].addr_spec == f"{participant_id}@example.org"]
-
-
-def text_of(message: EmailMessage) -> str:
-    return message.get_body(preferencelist=("plain",)).get_content()
 
 
 # --- sending -----------------------------------------------------------------------------------
@@ -416,12 +269,6 @@ def test_a_mail_left_sending_past_its_lease_is_not_resent_but_reported_uncertain
 # --- unsubscribing -----------------------------------------------------------------------------
 
 
-def unsubscribe_link(message: EmailMessage) -> str:
-    [link] = re.findall(r"<(http[^>]+)>", message["List-Unsubscribe"])
-    assert link in text_of(message)
-    return link
-
-
 def test_the_unsubscribe_link_of_a_mail_withdraws_consent_once(notifications, mail_sink, amqp_uri, tenant,
                                                                mongo_client):
     zoe = participant(tenant, "fr")
@@ -445,6 +292,15 @@ def test_the_unsubscribe_link_of_a_mail_withdraws_consent_once(notifications, ma
     outbox = mongo_client[database_name(tenant["id"], "notifications")]["outbox"]
     assert outbox.count_documents({"type": "consent.withdrawn"}) == 1
     assert "already unsubscribed" in Api(link).get("").text
+
+
+def test_the_unsubscribe_link_of_a_mail_starts_with_the_configured_public_url(start_notifications, mail_sink,
+                                                                             amqp_uri, tenant):
+    notifications = start_notifications(mail_sink.port, public_url="https://notices.council.example/iec/")
+    amara = participant(tenant)
+    deliver_and_run(notifications, amqp_uri, tenant, invitation_due(tenant, amara))
+    link = unsubscribe_link(mail_sink.wait_for(1)[0])
+    assert link.startswith(f"https://notices.council.example/iec/u/{tenant['id']}.")
 
 
 def test_an_unknown_unsubscribe_link_is_a_404_page(notifications, tenant):

@@ -6,8 +6,10 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime
 
+import pytest
+
 from services.common.envelope import new_event
-from tests.integration.test_notifications_delivery import (
+from tests.integration.notifications_support import (
     DAY,
     deliver,
     log_of,
@@ -18,8 +20,8 @@ from tests.integration.test_notifications_delivery import (
     status_becomes,
     text_of,
 )
-from tests.integration.test_notifications_delivery import notifications as notifications  # noqa: F401
-from tests.integration.test_notifications_delivery import start_notifications as start_notifications  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("notifications_stand_ins")
 
 
 def intake_event(tenant: dict, event_type: str, data: dict) -> dict:
@@ -27,7 +29,7 @@ def intake_event(tenant: dict, event_type: str, data: dict) -> dict:
 
 
 def test_a_mentor_match_introduces_each_side_to_the_other_in_their_language(
-        notifications, mail_sink, amqp_uri, tenant):  # noqa: F811
+        notifications, mail_sink, amqp_uri, tenant):
     mentor, mentee = participant(tenant, "en"), participant(tenant, "fr")
     deliver(amqp_uri, intake_event(tenant, "mentorship.matched", {
         "match_id": "m1", "mentor_id": mentor, "mentee_id": mentee, "occupation_noc": "21231", "score": 0.9,
@@ -46,7 +48,7 @@ def test_a_mentor_match_introduces_each_side_to_the_other_in_their_language(
 
 
 def test_a_session_reminder_goes_out_the_day_before_the_session_only(
-        notifications, mail_sink, amqp_uri, tenant):  # noqa: F811
+        notifications, mail_sink, amqp_uri, tenant):
     amara, cohort = participant(tenant), f"c{secrets.token_hex(4)}"
     # enrolled before the cohort's sessions are known: events come in any order
     deliver(amqp_uri, intake_event(tenant, "participant.enrolled", {
@@ -72,7 +74,7 @@ def test_a_session_reminder_goes_out_the_day_before_the_session_only(
 
 
 def test_a_participant_who_answers_gets_a_thank_you_in_a_councils_own_words(
-        start_notifications, service_env, mail_sink, amqp_uri, tenant, tmp_path):  # noqa: F811
+        start_notifications, service_env, mail_sink, amqp_uri, tenant, tmp_path):
     own = tmp_path / tenant["id"] / "fr"
     own.mkdir(parents=True)
     (own / "thank_you.subject.txt").write_text("Un grand merci, {{ given_name }}!\n", encoding="utf-8")

@@ -25,26 +25,25 @@ from pathlib import Path
 import pytest
 
 from services.common.envelope import new_event
-from services.notifications.service import NotificationsService
-from tests.integration.test_notifications_delivery import DAY, deliver
+from tests.integration.notifications_support import DAY, deliver
 from tests.support.http import Api
-from tests.support.nameko import start_service
 from tests.support.waiting import eventually
 
 SECRET = "s3cret-" + "x" * 20
 
 
 class Receiver:
-    """An HTTP server that answers POSTs from a script (status codes, or ``"slow"``), then 200."""
+    """An HTTP server that answers POSTs from a script (status codes, or ``"slow"``), then 200; a POST
+    not signed with ``secret`` (SECRET unless the test sets another) gets a 401."""
 
     def __init__(self, script: list[str | int]) -> None:
-        self.script, self.received = list(script), []
+        self.script, self.received, self.secret = list(script), [], SECRET
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+                expected = "sha256=" + hmac.new(receiver.secret.encode(), body, hashlib.sha256).hexdigest()
                 signed = hmac.compare_digest(self.headers.get("X-IEC-Signature", ""), expected)
                 receiver.received.append({"body": body, "signed": signed,
                                           "type": self.headers.get("Content-Type")})
@@ -75,12 +74,11 @@ class Receiver:
 
 
 @pytest.fixture
-def notifications(service_env, container_factory, amqp_uri, tenant) -> Api:
-    service_env.setenv("NOTIFICATIONS_RETRY_BASE_SECONDS", "2")
-    service_env.setenv("NOTIFICATIONS_RETRY_CAP_SECONDS", "8")
-    service_env.setenv("NOTIFICATIONS_MAX_ATTEMPTS", "4")
-    service_env.setenv("WEBHOOK_TIMEOUT_SECONDS", "0.3")
-    return Api(start_service(container_factory, NotificationsService, amqp_uri), tenant["admin"])
+def notifications(start_notifications) -> Api:
+    """Notifications retrying a failed delivery after seconds, four times; called with the admin key."""
+    return start_notifications(role="admin", NOTIFICATIONS_RETRY_BASE_SECONDS="2",
+                               NOTIFICATIONS_RETRY_CAP_SECONDS="8", NOTIFICATIONS_MAX_ATTEMPTS="4",
+                               WEBHOOK_TIMEOUT_SECONDS="0.3")
 
 
 @pytest.fixture
@@ -156,18 +154,28 @@ def iec(amqp_uri: str, *args: str) -> str:
     return done.stdout
 
 
+def dead_letters_counted(api: Api) -> float:
+    """iec_dead_letters_total of the webhook replay events, as /metrics shows it (0 before the first)."""
+    series = ('iec_dead_letters_total{event_type="webhook.redelivery_requested",outcome="dead_lettered",'
+              'service="notifications"} ')
+    lines = [line for line in api.with_key(None).get("/metrics").text.splitlines() if line.startswith(series)]
+    return float(lines[0].removeprefix(series)) if lines else 0.0
+
+
 @pytest.mark.parametrize("receiver", [[500, 502, 504, 500]], indirect=True)
 def test_a_dead_lettered_delivery_is_listed_with_its_error_and_replayed(notifications, receiver, tenant,
                                                                         amqp_uri):
     subscription = subscribe(notifications, receiver.url)
     completed(tenant, amqp_uri)
     eventually(lambda: deliveries(notifications, subscription), what="the delivery queued")
+    counted = dead_letters_counted(notifications)
     assert run(notifications) == {"retried": 1}
     assert run(notifications, 10) == {"retried": 1}
     assert run(notifications, 20) == {"retried": 1}
     assert run(notifications, 30) == {"dead_lettered": 1}
     [dead] = deliveries(notifications, subscription)
     assert (dead["status"], dead["error"]) == ("dead_lettered", "HTTP 500: {}")
+    assert dead_letters_counted(notifications) == counted + 1  # iec_dead_letters_total, as a handler's
 
     letters = [json.loads(line) for line in iec(amqp_uri, "dlq", "list", "--limit", "1000").splitlines()]
     [letter] = [each for each in letters if dead["delivery_id"] in each["body"]]
@@ -180,12 +188,20 @@ def test_a_dead_lettered_delivery_is_listed_with_its_error_and_replayed(notifica
 
 
 @pytest.mark.parametrize("receiver", [[]], indirect=True)
-def test_a_generated_secret_is_shown_once_and_signs_the_deliveries(notifications, receiver, tenant):
-    answer = notifications.post("/v1/webhooks", {"url": receiver.url, "event_types": ["consent.withdrawn"]})
+def test_a_generated_secret_is_shown_once_and_signs_the_deliveries(notifications, receiver, tenant,
+                                                                   amqp_uri):
+    answer = notifications.post("/v1/webhooks", {"url": receiver.url, "event_types": ["cohort.completed"]})
     assert answer.status_code == 201
-    assert len(answer.json()["secret"]) >= 32
+    subscription, receiver.secret = answer.json(), answer.json()["secret"]
+    assert len(receiver.secret) >= 32 and receiver.secret != SECRET
     listed = notifications.get("/v1/webhooks").json()["items"]
-    assert [each["id"] for each in listed] == [answer.json()["id"]] and "secret" not in listed[0]
+    assert [each["id"] for each in listed] == [subscription["id"]] and "secret" not in listed[0]
+
+    event = completed(tenant, amqp_uri)
+    eventually(lambda: deliveries(notifications, subscription), what="the delivery queued")
+    assert run(notifications) == {"delivered": 1}  # the receiver answers 401 to a bad signature
+    [delivery] = receiver.received
+    assert delivery["signed"] and json.loads(delivery["body"]) == event
 
 
 def test_a_bad_subscription_is_refused_naming_each_field_and_nothing_is_stored(notifications, tenant):

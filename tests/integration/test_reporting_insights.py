@@ -1,7 +1,7 @@
 """GET /v1/reports/insights (JSON, CSV, HTML), and publishing it: a stored public snapshot announced by
 `report.published` on `iec.outcomes`, received by a real subscriber (real RabbitMQ, Mongo, HTTP).
 
-The events are those intake and surveys publish (`CohortStream` of the indicators' tests).
+The events are those intake and surveys publish (`reporting_support.CohortStream`).
 """
 from __future__ import annotations
 
@@ -11,53 +11,27 @@ import io
 import pytest
 
 from services.common.envelope import new_event
-from services.reporting.service import ReportingService
 from services.reporting.subscriber import OutcomeSubscriber
 from tests.integration.outcomes_support import MANAGEMENT, Received, Subscribers, running
-from tests.integration.test_intake_openapi import DocumentedCalls
-from tests.integration.test_reporting_indicators import STANDARD_COHORT, CohortStream
+from tests.integration.reporting_support import (
+    STANDARD_COHORT,
+    WIDE_COHORT,
+    CohortStream,
+    feed,
+    figures_of,
+    settled_report,
+)
 from tests.support.amqp import publish_event
-from tests.support.http import Api
-from tests.support.nameko import start_service
+from tests.support.openapi import DocumentedCalls
 from tests.support.waiting import eventually
 
-# Six newcomers and managers who all answered the post survey: I2 4 of 5 valid, I3 4 of 6.
-WIDE_COHORT = [
-    ("newcomer", {"satisfaction": 5, "knowledge_increased": 4}),
-    ("newcomer", {"satisfaction": 5, "knowledge_increased": 4}),
-    ("newcomer", {"satisfaction": 4, "knowledge_increased": 4}),
-    ("manager", {"satisfaction": 4, "knowledge_increased": 1}),
-    ("manager", {"satisfaction": 2, "knowledge_increased": 1}),
-    ("manager", {"satisfaction": "na", "knowledge_increased": 5}),
-]
 PUBLIC_URL = "http://reports.council.example:8443"
 
 
-@pytest.fixture
-def reporting(service_env, container_factory, amqp_uri, tenant) -> Api:
-    """The reporting service, called with the council's analyst key."""
+@pytest.fixture(autouse=True)
+def public_url(service_env) -> None:
+    """Every reporting of this module (the shared ``reporting`` fixture) names this public address."""
     service_env.setenv("REPORTING_PUBLIC_URL", PUBLIC_URL)
-    return Api(start_service(container_factory, ReportingService, amqp_uri), tenant["analyst"])
-
-
-def feed(amqp_uri: str, stream: CohortStream) -> None:
-    for source, event in stream.all_events():
-        publish_event(amqp_uri, source, event)
-
-
-def figures_of(report: dict) -> dict[str, dict]:
-    return {figure["indicator_id"]: figure for figure in report["figures"]}
-
-
-def settled_report(api: Api, indicator_id: str, numerator: int, denominator: int, **query) -> dict:
-    """The council's own view of the report once `indicator_id` reads numerator of denominator."""
-    def probe():
-        answer = api.get("/v1/reports/insights", params={"suppress_below": "0", **query})
-        assert answer.status_code == 200, answer.text
-        figure = figures_of(answer.json())[indicator_id]
-        reads = (figure["numerator"], figure["denominator"])
-        return answer.json() if reads == (numerator, denominator) else None
-    return eventually(probe, timeout=30, what=f"{indicator_id} = {numerator}/{denominator}")
 
 
 def test_the_report_gives_each_figure_with_its_base(reporting, amqp_uri, tenant):

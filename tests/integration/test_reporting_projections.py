@@ -7,28 +7,21 @@ events to reach a log.
 from __future__ import annotations
 
 import json
+import secrets
 
 import pytest
-from kombu import Connection, Exchange, Queue
+from kombu import Connection, Queue
 
 from services.cli.main import main as iec
+from services.common.outbox import OUTCOMES
 from services.common.tenancy import TenantRegistry, database_name
-from services.reporting.service import ReportingService
 from tests.support.amqp import publish_event
 from tests.support.http import Api
-from tests.support.nameko import start_service
 from tests.support.waiting import eventually
-from tests.unit.reporting.reporting_streams import Council, rich_stream
-from tests.unit.reporting.test_reporting_projector import EXPECTED
+from tests.unit.reporting.reporting_streams import EXPECTED, Council, rich_stream
 
-OUTCOMES = Exchange("iec.outcomes", type="topic", durable=True)
 CUTS = [{}, {"role": "leaders"}, {"employer_size": "medium", "program_kind": "caip"}, {"occupation": "1"},
         {"preferred_language": "fr"}, {"ended_from": "2025-07-01"}, {"wave": "fu12"}]
-
-
-@pytest.fixture
-def reporting(service_env, container_factory, amqp_uri, tenant) -> Api:
-    return Api(start_service(container_factory, ReportingService, amqp_uri), tenant["analyst"])
 
 
 def publish(amqp_uri: str, council: Council) -> None:
@@ -137,14 +130,18 @@ def test_a_funder_sees_only_the_sum_over_the_councils_that_granted_it_suppressed
     registry.grant_funder(tenant["id"], funder)
     registry.grant_funder(other_council["id"], funder)
     _, funder_key = registry.create_funder_key(funder)
-    first, second, stranger = Council(tenant["id"]), Council(other_council["id"]), Council("ungranted")
+    ungranted = f"u{secrets.token_hex(5)}"  # a council of the registry that did not grant the funder
+    registry.create_tenant(ungranted, name="Not granted", city="Regina")
+    _, ungranted_key = registry.create_key(ungranted, "analyst")
+    first, second, stranger = Council(tenant["id"]), Council(other_council["id"]), Council(ungranted)
     _cohort_of(first, [5, 5, 2])
     _cohort_of(second, [4, 1])
-    registry.create_tenant(stranger.tenant_id + tenant["id"][:8], name="Not granted", city="Regina")
-    for council in (first, second):
+    _cohort_of(stranger, [5, 5, 5, 5, 1])
+    for council in (first, second, stranger):
         publish(amqp_uri, council)
     settled(reporting, {"I2": (2, 3, 3)}, employer_size="large")
     settled(reporting.with_key(other_council["analyst"]), {"I2": (1, 2, 2)}, employer_size="large")
+    settled(reporting.with_key(ungranted_key), {"I2": (4, 5, 5)}, employer_size="large")  # in, not summed
     as_funder = reporting.with_key(funder_key)
     answer = as_funder.get("/v1/funder/indicators").json()
     found = {row["id"]: row for row in answer["indicators"]}

@@ -16,7 +16,6 @@ import uuid
 import pika
 import pika.exceptions
 import pytest
-import requests
 from kombu import Connection
 
 from services.cli.infra import free_port
@@ -28,11 +27,11 @@ from tests.integration.outcomes_support import (
     OUTCOMES,
     Received,
     Subscribers,
-    assert_valid_outcome,
     publish_outcome,
     report_published,
     running,
 )
+from tests.support.asyncapi import assert_valid_outcome
 from tests.support.http import Api
 from tests.support.nameko import start_service
 from tests.support.waiting import eventually
@@ -41,9 +40,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 
 @pytest.fixture
-def reporting(service_env, container_factory, amqp_uri, tenant) -> Api:
+def reporting(reporting, tenant) -> Api:
     """The reporting service, called with the council's admin key."""
-    return Api(start_service(container_factory, ReportingService, amqp_uri), tenant["admin"])
+    return reporting.with_key(tenant["admin"])
 
 
 @pytest.fixture
@@ -230,15 +229,11 @@ def test_two_councils_may_use_the_same_subscriber_name(subscribers, other_counci
 
 def test_a_removed_subscriber_can_no_longer_connect(subscribers):
     made = subscribers.create("leaving")
-    answer = _delete(subscribers.admin, "/v1/subscribers/leaving")
+    answer = subscribers.admin.delete("/v1/subscribers/leaving")
     assert answer.status_code == 204
     with pytest.raises(pika.exceptions.AMQPConnectionError):
         channel_of(made["amqp_url"])
-    assert _delete(subscribers.admin, "/v1/subscribers/leaving").status_code == 404
-
-
-def _delete(api: Api, path: str) -> requests.Response:
-    return requests.delete(api.base_url + path, headers={"Authorization": f"Bearer {api.key}"}, timeout=10)
+    assert subscribers.admin.delete("/v1/subscribers/leaving").status_code == 404
 
 
 def test_an_unknown_broker_user_name_in_the_url_is_refused(tenant):
@@ -295,7 +290,7 @@ def test_a_running_client_whose_subscriber_is_removed_stops_with_a_refusal(subsc
     thread = threading.Thread(target=lambda: _run_into(client, outcome), daemon=True)
     thread.start()
     assert client.wait_until_consuming(timeout=15)
-    assert _delete(subscribers.admin, "/v1/subscribers/revoked").status_code == 204
+    assert subscribers.admin.delete("/v1/subscribers/revoked").status_code == 204
     thread.join(timeout=30)
     assert not thread.is_alive()
     assert [type(exc) for exc in outcome] == [SubscriptionRefused]

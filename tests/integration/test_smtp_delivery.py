@@ -1,62 +1,25 @@
 """Delivery through a real SMTP server (aiosmtpd on a free port): what arrives, and how refusals read."""
 
-import email
 import shutil
 import socket
 import ssl
 import subprocess
 import uuid
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
-from email import policy
+from contextlib import closing
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from services.cli.infra import free_port
 from services.notifications import mail
-
-ACCEPTED = "250 OK"
-
-
-class Mailbox:
-    """An aiosmtpd handler that keeps what it accepts and answers RCPT and DATA as told."""
-
-    def __init__(self, rcpt_reply: str = ACCEPTED, data_reply: str = ACCEPTED) -> None:
-        self.rcpt_reply, self.data_reply = rcpt_reply, data_reply
-        self.envelopes: list = []
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:  # noqa: N802
-        if self.rcpt_reply == ACCEPTED:
-            envelope.rcpt_tos.append(address)
-        return self.rcpt_reply
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802
-        if self.data_reply == ACCEPTED:
-            self.envelopes.append(envelope)
-        return self.data_reply
-
-    def received(self) -> list[EmailMessage]:
-        return [email.message_from_bytes(e.content, policy=policy.default) for e in self.envelopes]
+from tests.support.smtp import ScriptedMailbox, smtp_server
 
 
-def free_port() -> int:
-    with closing(socket.socket()) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def smtp_server(handler: Mailbox, **smtp_options: object) -> Iterator[mail.SmtpSettings]:
-    """Run aiosmtpd with `handler` for the duration; yields settings that reach it."""
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), **smtp_options)
-    controller.start()
-    try:
-        yield mail.SmtpSettings(host="127.0.0.1", port=controller.port, timeout=5.0)
-    finally:
-        controller.stop()
+def reaching(port: int) -> mail.SmtpSettings:
+    """Settings that reach the test's SMTP server on ``port``."""
+    return mail.SmtpSettings(host="127.0.0.1", port=port, timeout=5.0)
 
 
 def accept_only(username: str, password: str):
@@ -72,7 +35,8 @@ def accept_only(username: str, password: str):
     return authenticate
 
 
-def invitation(lang: str = "en", **names: str) -> tuple[EmailMessage, str]:
+def invitation(lang: str = "en", unsubscribe_url: str | None = None,
+               **names: str) -> tuple[EmailMessage, str]:
     """A composed survey invitation and its personal link."""
     link = f"https://surveys.example.org/r/{uuid.uuid4().hex}"
     context = {
@@ -82,7 +46,7 @@ def invitation(lang: str = "en", **names: str) -> tuple[EmailMessage, str]:
         "link": link,
         "closes_at": "2025-09-15T12:00:00Z",
         "timezone": "America/Toronto",
-        "unsubscribe_url": f"https://notify.example.org/u/{uuid.uuid4().hex}",
+        "unsubscribe_url": unsubscribe_url or f"https://notify.example.org/u/{uuid.uuid4().hex}",
     }
     message = mail.compose(
         mail.render("survey_invitation", lang, context),
@@ -102,13 +66,15 @@ def invitation(lang: str = "en", **names: str) -> tuple[EmailMessage, str]:
 @pytest.mark.parametrize(("lang", "greeting"), [("en", "Hello Zoë,"), ("fr", "Bonjour Zoë,")])
 def test_invitation_arrives_with_link_names_and_one_click_unsubscribe(lang: str, greeting: str) -> None:
     council = "Conseil emploi Montréal — CEIM"
-    message, link = invitation(lang, given_name="Zoë", to_name="Zoë Lefèvre", council_name=council)
-    mailbox = Mailbox()
+    unsubscribe = f"https://notify.example.org/u/{uuid.uuid4().hex}"
+    message, link = invitation(lang, unsubscribe, given_name="Zoë", to_name="Zoë Lefèvre",
+                               council_name=council)
+    mailbox = ScriptedMailbox()
 
-    with smtp_server(mailbox) as settings:
-        mail.send(message, settings)
+    with smtp_server(mailbox) as port:
+        mail.send(message, reaching(port))
 
-    [received] = mailbox.received()
+    [received] = mailbox.accepted
     text = received.get_body(preferencelist=("plain",)).get_content()
     html = received.get_body(preferencelist=("html",)).get_content()
     assert mailbox.envelopes[0].rcpt_tos == ["participant@example.org"]
@@ -116,35 +82,29 @@ def test_invitation_arrives_with_link_names_and_one_click_unsubscribe(lang: str,
     assert received["To"].addresses[0].display_name == "Zoë Lefèvre"
     assert greeting in text and greeting in html
     assert link in text and link in html
-    assert received["List-Unsubscribe"] == f"{message['List-Unsubscribe']}"
+    assert received["List-Unsubscribe"] == f"<{unsubscribe}>, <mailto:unsubscribe@council.example>"
     assert received["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert received["X-IEC-Notification-Id"] == message["X-IEC-Notification-Id"]
 
 
-def test_recipient_refused_with_550_is_a_permanent_failure() -> None:
-    mailbox = Mailbox(rcpt_reply="550 5.1.1 No such mailbox")
+@pytest.mark.parametrize(("stage", "reply", "code", "transient"), [
+    ("RCPT", "550 5.1.1 No such mailbox", 550, False),  # the recipient refused: permanent
+    ("DATA", "451 4.3.0 Try again later", 451, True),  # the message deferred: transient
+])
+def test_a_refusal_is_permanent_or_transient_by_its_code_and_nothing_is_accepted(
+        stage: str, reply: str, code: int, transient: bool) -> None:
+    mailbox = ScriptedMailbox(rcpt_reply=reply) if stage == "RCPT" else ScriptedMailbox(data_replies=[reply])
 
-    with smtp_server(mailbox) as settings, pytest.raises(mail.DeliveryError) as failure:
-        mail.send(invitation()[0], settings)
+    with smtp_server(mailbox) as port, pytest.raises(mail.DeliveryError) as failure:
+        mail.send(invitation()[0], reaching(port))
 
-    assert failure.value.transient is False
-    assert failure.value.code == 550
-    assert "No such mailbox" in failure.value.detail
-    assert mailbox.envelopes == []
-
-
-def test_message_deferred_with_451_is_a_transient_failure() -> None:
-    mailbox = Mailbox(data_reply="451 4.3.0 Try again later")
-
-    with smtp_server(mailbox) as settings, pytest.raises(mail.DeliveryError) as failure:
-        mail.send(invitation()[0], settings)
-
-    assert failure.value.transient is True
-    assert failure.value.code == 451
+    assert (failure.value.transient, failure.value.code) == (transient, code)
+    assert reply.split(" ", 2)[2] in failure.value.detail
+    assert mailbox.accepted == []
 
 
 def test_nobody_listening_is_a_transient_failure() -> None:
-    settings = mail.SmtpSettings(host="127.0.0.1", port=free_port(), timeout=2.0)
+    settings = mail.SmtpSettings(host="127.0.0.1", port=free_port(), timeout=2.0)  # nothing listens there
 
     with pytest.raises(mail.DeliveryError) as failure:
         mail.send(invitation()[0], settings)
@@ -166,20 +126,22 @@ def test_a_server_that_never_greets_is_a_transient_failure() -> None:
 
 
 def test_login_with_the_configured_account_delivers() -> None:
-    mailbox = Mailbox()
+    mailbox = ScriptedMailbox()
     auth = {"authenticator": accept_only("mailer", "s3cret"), "auth_require_tls": False}
 
-    with smtp_server(mailbox, **auth) as settings:
+    with smtp_server(mailbox, **auth) as port:
+        settings = reaching(port)
         settings.username, settings.password = "mailer", "s3cret"
         mail.send(invitation()[0], settings)
 
-    assert len(mailbox.received()) == 1
+    assert len(mailbox.accepted) == 1
 
 
 def test_a_wrong_password_is_a_permanent_failure() -> None:
     auth = {"authenticator": accept_only("mailer", "s3cret"), "auth_require_tls": False}
 
-    with smtp_server(Mailbox(), **auth) as settings, pytest.raises(mail.DeliveryError) as failure:
+    with smtp_server(ScriptedMailbox(), **auth) as port, pytest.raises(mail.DeliveryError) as failure:
+        settings = reaching(port)
         settings.username, settings.password = "mailer", "wrong"
         mail.send(invitation()[0], settings)
 
@@ -187,14 +149,15 @@ def test_a_wrong_password_is_a_permanent_failure() -> None:
 
 
 def test_starttls_required_but_not_offered_is_refused_rather_than_sent_in_clear() -> None:
-    mailbox = Mailbox()
+    mailbox = ScriptedMailbox()
 
-    with smtp_server(mailbox) as settings, pytest.raises(mail.DeliveryError) as failure:
+    with smtp_server(mailbox) as port, pytest.raises(mail.DeliveryError) as failure:
+        settings = reaching(port)
         settings.starttls = True
         mail.send(invitation()[0], settings)
 
     assert failure.value.transient is False
-    assert mailbox.envelopes == []
+    assert mailbox.accepted == []
 
 
 @pytest.mark.skipif(
@@ -210,11 +173,12 @@ def test_starttls_then_login_delivers(tmp_path: Path, monkeypatch: pytest.Monkey
     server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_tls.load_cert_chain(certificate, key)
     monkeypatch.setenv("SSL_CERT_FILE", str(certificate))  # the client trusts only this certificate
-    mailbox = Mailbox()
+    mailbox = ScriptedMailbox()
     options = {"tls_context": server_tls, "require_starttls": True, "authenticator": accept_only("u", "p")}
 
-    with smtp_server(mailbox, **options) as settings:
+    with smtp_server(mailbox, **options) as port:
+        settings = reaching(port)
         settings.starttls, settings.username, settings.password = True, "u", "p"
         mail.send(invitation()[0], settings)
 
-    assert len(mailbox.received()) == 1
+    assert len(mailbox.accepted) == 1

@@ -7,20 +7,17 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import timedelta
-
-import pytest
 
 from services.common.envelope import new_event
 from services.common.events import event_handler
-from services.common.http import ApiEntrypoint
 from services.common.mongo import TenantDatabase
+from services.common.openapi import api_entrypoints
 from services.common.ops import ServiceBase
 from services.common.tenancy import database_name
 from services.surveys.schemas import InvitationQuerySchema
 from services.surveys.service import SurveysService
+from tests.integration.surveys_support import submitted_events
 from tests.support.amqp import publish_event
-from tests.support.council import council_today
 from tests.support.http import Api
 from tests.support.nameko import start_service
 from tests.support.waiting import eventually
@@ -40,38 +37,8 @@ class ResponseListener(ServiceBase):
             tx["received"].insert_one({"_id": event["id"], "data": event["data"]})
 
 
-@pytest.fixture
-def invite(surveys, amqp_uri, tenant, survey_db):
-    """Makes a participant, completes their cohort, runs the due pass: returns (invitation, token)."""
-
-    def publish(kind: str, data: dict) -> None:
-        publish_event(amqp_uri, "intake", new_event("intake", kind, tenant["id"], data))
-
-    def invite(language: str = "en", role: str = "newcomer") -> tuple[dict, str]:
-        participant_id, cohort_id = f"p{secrets.token_hex(4)}", f"c{secrets.token_hex(4)}"
-        publish("participant.registered", {"participant_id": participant_id, "role": role,
-                                           "preferred_language": language, "consent": {"surveys": True}})
-        eventually(lambda: survey_db["participants"].find_one({"_id": participant_id}), what="the projection")
-        publish("cohort.completed", {"cohort_id": cohort_id, "program_kind": "caip",
-                                     "ended_on": (council_today() + timedelta(days=2)).isoformat(),
-                                     "enrolments": [{"participant_id": participant_id, "role": role}]})
-        query = {"cohort_id": cohort_id, "wave": "post"}
-        listing = lambda: surveys.get("/v1/invitations", params=query).json()["items"]  # noqa: E731
-        found = eventually(listing, what="the invitation")
-        surveys.post("/v1/scheduler/run", {"as_of": found[0]["due_at"]})
-        [due] = [entry["event"]["data"] for entry in survey_db["outbox"].find({"type": "invitation.due"})
-                 if entry["event"]["data"]["invitation_id"] == found[0]["id"]]
-        return found[0], due["link"].split("/r/")[1]
-
-    return invite
-
-
 def respondent(surveys: Api) -> Api:
     return surveys.with_key(None)  # a participant has no key: the link is the credential
-
-
-def submitted_events(survey_db) -> list[dict]:
-    return [entry["event"]["data"] for entry in survey_db["outbox"].find({"type": "response.submitted"})]
 
 
 def error_of(page: str, item_id: str) -> str:
@@ -156,7 +123,9 @@ def test_json_answers_get_json_back(surveys, invite, survey_db):
     assert bad.status_code == 400
     body = bad.json()
     assert body["error"] == "VALIDATION_ERROR"
-    assert set(body["fields"]) == {"satisfaction", "knowledge_increased", "colour"}
+    assert body["fields"] == {"satisfaction": ["Must be one of: 1, 2, 3, 4, 5, na."],
+                              "knowledge_increased": ["Missing data for required field."],
+                              "colour": ["Unknown item."]}
     good = respondent(surveys).post(f"/r/{token}", {"satisfaction": 4, "knowledge_increased": "na"})
     assert good.status_code == 200
     assert good.json()["response_id"] == submitted_events(survey_db)[0]["response_id"]
@@ -178,6 +147,28 @@ def test_staff_enter_a_paper_response_once(surveys, invite, survey_db, tenant):
     assert staff.post("/v1/responses", body).status_code == 409
     assert staff.post("/v1/responses", {**body, "invitation_id": "inv_nope"}).status_code == 404
     assert surveys.with_key(tenant["analyst"]).post("/v1/responses", body).status_code == 403
+
+
+def test_erasure_forgets_the_answers_kept_for_idempotency_key_replays_that_name_the_participant(
+        surveys, invite, survey_db, tenant, amqp_uri):
+    # a paper response's answer echoes its free text, and is kept for replays of its Idempotency-Key
+    staff = surveys.with_key(tenant["staff"])
+    erased, other = invite(), invite()
+    for invitation, _ in (erased, other):
+        answers = {"satisfaction": 4, "knowledge_increased": 5, "comments": "Priya Sharma helped me"}
+        body = {"invitation_id": invitation["id"], "answers": answers}
+        created = staff.post("/v1/responses", body, headers={"Idempotency-Key": secrets.token_hex(8)})
+        assert created.status_code == 201, created.text
+    assert [record["body"].count("Priya Sharma") for record in survey_db["idempotency_keys"].find()] == [1, 1]
+    participant_id = erased[0]["participant_id"]
+
+    event = new_event("intake", "participant.erased", tenant["id"], {"participant_id": participant_id})
+    publish_event(amqp_uri, "intake", event)
+    # (waiting for the whole state: nx-27017 shows a transaction's writes before it commits)
+    [kept] = eventually(lambda: len(found := list(survey_db["idempotency_keys"].find())) == 1 and found,
+                        what="the erased participant's answer forgotten")  # the other's stays for its replays
+    assert other[0]["id"] in kept["body"]
+    assert erased[0]["id"] not in kept["body"] and participant_id not in kept["body"]
 
 
 def test_every_tenant_has_the_standard_instruments(surveys, tenant):
@@ -216,13 +207,21 @@ def test_staff_add_their_own_instrument_once(surveys, tenant):
 def test_an_instrument_with_bad_fields_is_a_400_naming_them(surveys):
     answer = surveys.post("/v1/instruments", {**OWN_INSTRUMENT, "wave": "someday", "roles": []})
     assert answer.status_code == 400
-    assert set(answer.json()["fields"]) >= {"wave", "roles"}
+    assert answer.json() == {"error": "VALIDATION_ERROR", "message": "the request is not valid",
+                             "fields": {"wave": ["Must be one of: baseline, post, fu3, fu12."],
+                                        "roles": ["Shorter than minimum length 1."]}}
 
 
-def test_another_councils_link_does_not_open(surveys, invite, mongo_client):
-    _, token = invite()
-    forged = "zz-other-council." + token.split(".", 1)[1]
-    assert respondent(surveys).get(f"/r/{forged}").status_code == 404
+def test_another_councils_link_does_not_open(surveys, invite, tenant, other_council):
+    _, ours = invite()
+    _, theirs = invite(council=other_council)
+    assert respondent(surveys).get(f"/r/{theirs}").status_code == 200  # a real link, in its own council
+    for council, token in ((tenant, theirs), (other_council, ours)):  # a secret under the other council
+        forged = f"{council['id']}.{token.split('.', 1)[1]}"
+        page = respondent(surveys).get(f"/r/{forged}")
+        assert page.status_code == 404
+        assert "<h1>We could not find this survey link</h1>" in page.text
+        assert "Please check that you copied the whole link from the email you received." in page.text
 
 
 
@@ -230,16 +229,9 @@ def test_the_openapi_document_describes_every_route_the_service_serves(surveys):
     document = surveys.with_key(None).get("/openapi.json").json()
     assert document["openapi"].startswith("3.")
     routes = {(entrypoint.method, re.sub(r"<(\w+)>", r"{\1}", entrypoint.url))
-              for entrypoint in _api_entrypoints(SurveysService)}
+              for _, entrypoint in api_entrypoints(SurveysService)}
     documented = {(method.upper(), path) for path, item in document["paths"].items()
                   for method in item if method != "parameters"}
     assert routes - {("GET", "/health"), ("GET", "/ready"), ("GET", "/metrics")} == documented
     query = document["paths"]["/v1/invitations"]["get"]["parameters"]
     assert {p["name"] for p in query} == set(InvitationQuerySchema().fields)
-
-
-def _api_entrypoints(service_cls):
-    for attr in dir(service_cls):
-        for extension in getattr(getattr(service_cls, attr), "nameko_entrypoints", ()):
-            if isinstance(extension, ApiEntrypoint):
-                yield extension

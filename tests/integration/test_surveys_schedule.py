@@ -5,62 +5,50 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-import pytest
-
 from services.common.clock import parse_stamp, stamp
-from tests.integration.test_surveys_invitations import (
+from tests.integration.surveys_support import (
     ENDED_ON,
-    Intake,
     invitations,
     nine_in_toronto,
     outbox_events,
     run_pass,
+    token_of,
     wait_for_invitations,
 )
 from tests.support.council import council_today
 from tests.support.waiting import eventually
 
 
-@pytest.fixture
-def intake(amqp_uri, tenant, survey_db):
-    """Intake, played by publishing its events (tests/integration/test_surveys_invitations.py)."""
-    return Intake(amqp_uri, tenant["id"], survey_db)
-
-
-def handled(intake, event: dict) -> None:
-    eventually(lambda: intake.db["processed_events"].find_one({"event_id": event["id"]}),
-               what=f"{event['type']} handled")
-
-
-def test_an_enrolment_schedules_a_baseline_due_at_once(surveys, intake):
-    participant_id, cohort_id = intake.register(), f"c{secrets.token_hex(4)}"
-    intake.publish("cohort.opened", {"cohort_id": cohort_id, "program_id": "prg1", "program_kind": "caip",
-                                     "start_date": council_today().isoformat(),
-                                     "end_date": ENDED_ON.isoformat(), "employer_ids": ["e1"]})
-    intake.publish("participant.enrolled", {"participant_id": participant_id, "cohort_id": cohort_id,
-                                            "role": "newcomer", "program_kind": "caip", "employer_id": "e1"})
+def test_an_enrolment_schedules_a_baseline_due_at_once(surveys, intake_events):
+    participant_id, cohort_id = intake_events.register(), f"c{secrets.token_hex(4)}"
+    intake_events.publish("cohort.opened", {
+        "cohort_id": cohort_id, "program_id": "prg1", "program_kind": "caip",
+        "start_date": council_today().isoformat(), "end_date": ENDED_ON.isoformat(), "employer_ids": ["e1"]})
+    intake_events.publish("participant.enrolled", {
+        "participant_id": participant_id, "cohort_id": cohort_id, "role": "newcomer", "program_kind": "caip",
+        "employer_id": "e1"})
     [baseline] = wait_for_invitations(surveys, cohort_id, 1, wave="baseline")
     assert (baseline["instrument_key"], baseline["status"]) == ("caip_baseline", "scheduled")
     assert run_pass(surveys, parse_stamp(baseline["due_at"]))["sent"] == 1
 
 
-def test_no_baseline_is_asked_once_the_cohort_has_ended(surveys, intake):
-    participant_id, cohort_id = intake.register(), f"c{secrets.token_hex(4)}"
-    opened = intake.publish("cohort.opened", {
+def test_no_baseline_is_asked_once_the_cohort_has_ended(surveys, intake_events):
+    participant_id, cohort_id = intake_events.register(), f"c{secrets.token_hex(4)}"
+    opened = intake_events.publish("cohort.opened", {
         "cohort_id": cohort_id, "program_id": "prg1", "program_kind": "caip",
         "start_date": (council_today() - timedelta(days=40)).isoformat(),
         "end_date": council_today().isoformat()})
-    handled(intake, opened)
-    enrolled = intake.publish("participant.enrolled", {
+    intake_events.handled(opened)
+    enrolled = intake_events.publish("participant.enrolled", {
         "participant_id": participant_id, "cohort_id": cohort_id, "role": "newcomer", "program_kind": "caip"})
-    handled(intake, enrolled)
+    intake_events.handled(enrolled)
     assert invitations(surveys, cohort_id=cohort_id) == []
 
 
-def test_a_completed_cohort_schedules_fu3_and_fu12_at_nine_local_from_its_real_end(surveys, intake):
-    participant_id = intake.register()
+def test_a_completed_cohort_schedules_fu3_and_fu12_at_nine_local_from_its_real_end(surveys, intake_events):
+    participant_id = intake_events.register()
     ended_on = council_today() - timedelta(days=2)  # completed two days after the last session
-    cohort = intake.complete_cohort([participant_id], ended_on=ended_on)
+    cohort = intake_events.complete_cohort([participant_id], ended_on=ended_on)
     cohort_id = cohort["data"]["cohort_id"]
     [fu3] = wait_for_invitations(surveys, cohort_id, 1, wave="fu3")
     [fu12] = wait_for_invitations(surveys, cohort_id, 1, wave="fu12")
@@ -71,14 +59,15 @@ def test_a_completed_cohort_schedules_fu3_and_fu12_at_nine_local_from_its_real_e
     assert (fu3["instrument_key"], fu12["instrument_key"]) == ("caip_fu3", "caip_fu12")
 
 
-def test_a_mentee_gets_fu3_and_fu12_after_the_match_ends_with_the_match_as_cohort(surveys, intake, survey_db):
-    mentee = intake.register(role="mentee")
+def test_a_mentee_gets_fu3_and_fu12_after_the_match_ends_with_the_match_as_cohort(
+        surveys, intake_events, survey_db):
+    mentee = intake_events.register(role="mentee")
     match_id = f"m{secrets.token_hex(4)}"
-    intake.publish("mentorship.matched", {
+    intake_events.publish("mentorship.matched", {
         "match_id": match_id, "mentor_id": "mentor1", "mentee_id": mentee, "occupation_noc": "21231",
         "score": 0.9, "planned_end": "2027-01-01"})
     ended_on = council_today()
-    intake.publish("mentorship.ended", {
+    intake_events.publish("mentorship.ended", {
         "match_id": match_id, "reason": "completed", "planned_end_reached": True, "mentee_id": mentee,
         "ended_on": ended_on.isoformat()})
     found = eventually(lambda: len(got := invitations(surveys, cohort_id=match_id)) == 2 and got,
@@ -90,26 +79,26 @@ def test_a_mentee_gets_fu3_and_fu12_after_the_match_ends_with_the_match_as_cohor
     assert by_wave["fu3"]["due_at"] == stamp(nine_in_toronto(ended_on + timedelta(days=90)))
     run_pass(surveys, parse_stamp(by_wave["fu3"]["due_at"]))
     [due] = outbox_events(survey_db, "invitation.due")
-    token = due["data"]["link"].split("/r/")[1]
+    token = token_of(due["data"]["link"])
     form = surveys.with_key(None).get(f"/r/{token}")
     assert form.status_code == 200 and "Which describes your work now?" in form.text
     assert "more confident navigating" not in form.text  # a newcomer's item, not a mentee's
 
 
 def test_erasure_cancels_open_invitations_forgets_links_and_free_text_but_keeps_coded_answers(
-        surveys, intake, survey_db):
-    participant_id = intake.register()
-    cohort_id = intake.complete_cohort([participant_id], ended_on=council_today())["data"]["cohort_id"]
+        surveys, intake_events, survey_db):
+    participant_id = intake_events.register()
+    cohort_id = intake_events.complete_cohort([participant_id], ended_on=council_today())["data"]["cohort_id"]
     [post] = wait_for_invitations(surveys, cohort_id, 1)
     run_pass(surveys, parse_stamp(post["due_at"]))
     [due] = outbox_events(survey_db, "invitation.due")
-    token = due["data"]["link"].split("/r/")[1]
+    token = token_of(due["data"]["link"])
     answer = surveys.with_key(None).post(f"/r/{token}", {"satisfaction": 5, "knowledge_increased": 4,
                                                          "comments": "My manager Priya Sharma helped"})
     assert answer.status_code == 200, answer.text
 
-    erased = intake.publish("participant.erased", {"participant_id": participant_id})
-    handled(intake, erased)
+    erased = intake_events.publish("participant.erased", {"participant_id": participant_id})
+    intake_events.handled(erased)
 
     statuses = {each["wave"]: (each["status"], each["reason"])
                 for each in invitations(surveys, participant_id=participant_id)}
@@ -126,23 +115,26 @@ def test_erasure_cancels_open_invitations_forgets_links_and_free_text_but_keeps_
         "_id": participant_id, "state": "erased", "registered": False,
         "erased_at": survey_db["participants"].find_one({"_id": participant_id})["erased_at"]}
     # a late registration does not bring them back
-    late = intake.publish("participant.registered", {
+    late = intake_events.publish("participant.registered", {
         "participant_id": participant_id, "role": "newcomer", "preferred_language": "fr",
         "consent": {"surveys": True}})
-    handled(intake, late)
+    intake_events.handled(late)
     assert survey_db["participants"].find_one({"_id": participant_id})["state"] == "erased"
 
 
-def test_an_invitation_keeps_the_instrument_version_it_was_scheduled_with(surveys, intake, tenant, survey_db):
+def test_an_invitation_keeps_the_instrument_version_it_was_scheduled_with(
+        surveys, intake_events, tenant, survey_db):
     staff = surveys.with_key(tenant["staff"])
-    standard = {item["id"]: item for item in staff.get("/v1/instruments").json()["items"][1]["items"]}
+    listed = staff.get("/v1/instruments").json()["items"]
+    [caip_post] = [each for each in listed if each["key"] == "caip_post"]
+    standard = {item["id"]: item for item in caip_post["items"]}
     version_1 = {"key": "council_post", "version": 1, "wave": "post", "roles": ["newcomer"], "items": [
         standard["satisfaction"], standard["knowledge_increased"],
         {"id": "would_recommend", "type": "yes_no", "required": True,
          "text": {"en": "Would you recommend the program?", "fr": "Recommanderiez-vous le programme?"}}]}
     assert staff.post("/v1/instruments", version_1).status_code == 201
-    first = intake.register()
-    cohort_id = intake.complete_cohort([first], ended_on=council_today())["data"]["cohort_id"]
+    first = intake_events.register()
+    cohort_id = intake_events.complete_cohort([first], ended_on=council_today())["data"]["cohort_id"]
     [pinned] = wait_for_invitations(surveys, cohort_id, 1)
     assert (pinned["instrument_key"], pinned["instrument_version"]) == ("council_post", 1)
 
@@ -153,7 +145,7 @@ def test_an_invitation_keeps_the_instrument_version_it_was_scheduled_with(survey
     assert staff.post("/v1/instruments", version_2).status_code == 201
     run_pass(surveys, parse_stamp(pinned["due_at"]))
     [due] = outbox_events(survey_db, "invitation.due")
-    token = due["data"]["link"].split("/r/")[1]
+    token = token_of(due["data"]["link"])
     # the version-1 invitation takes version-1 answers, and refuses version 2's item
     refused = surveys.with_key(None).post(f"/r/{token}", {"satisfaction": 4, "knowledge_increased": 4,
                                                           "best_session": 2})
@@ -165,8 +157,8 @@ def test_an_invitation_keeps_the_instrument_version_it_was_scheduled_with(survey
     [event] = outbox_events(survey_db, "response.submitted")
     assert (event["data"]["instrument_key"], event["data"]["instrument_version"]) == ("council_post", 1)
     # the next cohort gets version 2
-    second = intake.register()
-    next_cohort = intake.complete_cohort([second], ended_on=council_today())["data"]["cohort_id"]
+    second = intake_events.register()
+    next_cohort = intake_events.complete_cohort([second], ended_on=council_today())["data"]["cohort_id"]
     [newer] = wait_for_invitations(surveys, next_cohort, 1)
     assert newer["instrument_version"] == 2
 

@@ -10,35 +10,33 @@
 """
 from __future__ import annotations
 
-import base64
 import contextlib
 import os
-import secrets
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import urlparse
 
 import pytest
 
 from services.cli.infra import (
-    PROJECT_ROOT,
     SERVICES,
     MailSink,
-    ServiceProcesses,
     free_port,
     rabbitmq_vhost,
     run_vhost_name,
+    running_services,
+    service_env,
 )
+from services.reporting.subscribers import vhost_of
 from tests.ops.prometheus_server import PrometheusServer, scrape_config
+from tests.ops.tools import REPLICAS, RULES, tool
+from tests.support.caip import FAST_TIMERS, Stack
 from tests.support.http import Api
 from tests.support.servers import mongo_for_tests
 from tests.support.waiting import eventually
 
-RULES = PROJECT_ROOT / "deploy" / "prometheus" / "rules" / "iec.yml"
 RABBITMQ_PROMETHEUS = "127.0.0.1:15692"  # rabbitmq_prometheus, enabled by services.cli.infra.ensure_rabbitmq
-REPLICAS = ("a", "b")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -47,14 +45,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     here = Path(__file__).parent
     ours = [item for item in items if item.path.is_relative_to(here)]
     items[:] = [item for item in items if not item.path.is_relative_to(here)] + ours
-
-
-def tool(name: str) -> str:
-    """The path of a command-line tool the ops tier checks with; fails the test if it is missing."""
-    path = shutil.which(name)
-    if path is None:
-        pytest.fail(f"{name} is not installed: run `make tools` (deploy/install-tools.sh)", pytrace=False)
-    return path
 
 
 @dataclass
@@ -67,16 +57,20 @@ class Platform:
     mongo_uri: str
     mail: MailSink
 
+    def stack(self, replica: str) -> Stack:
+        """One replica's services, as the e2e tier's ``stack`` is."""
+        return Stack(env=self.env, urls=self.urls[replica])
+
     def api(self, replica: str, key: str | None = None) -> dict[str, Api]:
         """An ``Api`` per service of one replica, speaking with ``key``."""
-        return {svc: Api(url, key) for svc, url in self.urls[replica].items()}
+        return self.stack(replica).api(key)
 
 
 @pytest.fixture(scope="session")
 def ops_broker(amqp_uri: str) -> Iterator[tuple[str, str]]:
     """(AMQP URI, vhost name) of a vhost for the ops platform alone (TEST_AMQP_URI's, when set)."""
     if os.environ.get("TEST_AMQP_URI"):
-        yield amqp_uri, unquote(urlparse(amqp_uri).path[1:]) or "/"
+        yield amqp_uri, vhost_of(amqp_uri)
         return
     name = run_vhost_name("iec-ops")
     with rabbitmq_vhost(name) as uri:
@@ -92,32 +86,19 @@ def platform(ops_broker: tuple[str, str], tmp_path_factory: pytest.TempPathFacto
     with contextlib.ExitStack() as started:
         mongo_uri = started.enter_context(mongo_for_tests(root / "mongo"))
         mail = started.enter_context(MailSink(root / "mail", port=free_port()))
-        env = {"AMQP_URI": amqp_uri, "MONGO_URI": mongo_uri, "SERVED_TENANTS": "*",
-               "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(mail.port),
-               "PUBLIC_BASE_URL": f"http://127.0.0.1:{ports['a']['surveys']}",
-               "SCHEDULER_INTERVAL_SECONDS": "1", "OUTBOX_POLL_SECONDS": "0.1",
-               "NOTIFICATIONS_SENDING_HOURS": "00:00-24:00",  # CI may run at night
-               "IEC_MASTER_KEY": base64.b64encode(secrets.token_bytes(32)).decode()}
-        replicas = []
-        for replica in REPLICAS:
-            processes = ServiceProcesses(root / f"logs-{replica}")
-            started.callback(processes.stop)
-            processes.start(env, ports[replica])
-            replicas.append(processes)
-        for processes in replicas:
-            processes.wait_ready(timeout=120)
-        urls = {replica: {svc: f"http://127.0.0.1:{port}" for svc, port in by_svc.items()}
-                for replica, by_svc in ports.items()}
+        env = service_env(amqp_uri, mongo_uri, smtp_port=mail.port, ports=ports["a"], **FAST_TIMERS)
+        urls = {replica: started.enter_context(
+                    running_services(env, root / f"logs-{replica}", ports[replica], timeout=120)).urls
+                for replica in REPLICAS}
         yield Platform(env=env, urls=urls, vhost=vhost, mongo_uri=mongo_uri, mail=mail)
 
 
 @pytest.fixture(scope="session")
 def prometheus(platform: Platform, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusServer]:
     """A real Prometheus scraping every process of ``platform`` and RabbitMQ, with our alert rules."""
-    tool("prometheus")
     jobs = {svc: [urlparse(platform.urls[replica][svc]).netloc for replica in REPLICAS] for svc in SERVICES}
     config = scrape_config(jobs, RABBITMQ_PROMETHEUS, platform.vhost, [RULES])
-    server = PrometheusServer(config, tmp_path_factory.mktemp("prometheus")).start()
+    server = PrometheusServer(tool("prometheus"), config, tmp_path_factory.mktemp("prometheus")).start()
     try:
         # Target discovery hands the scrape loops their targets only after a few seconds.
         targets = sum(len(hosts) for hosts in jobs.values()) + 1
@@ -126,18 +107,3 @@ def prometheus(platform: Platform, tmp_path_factory: pytest.TempPathFactory) -> 
         yield server
     finally:
         server.stop()
-
-
-def command_of_service(svc: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
-    """The command the tests (``ServiceProcesses``) start ``svc`` with, ``python`` for the interpreter.
-
-    Read by starting nothing: the process spawner is replaced at the edge, so the answer cannot
-    drift from what the e2e and ops tiers really run.
-    """
-    from services.cli import infra
-
-    spawned: list[list[str]] = []
-    monkeypatch.setattr(infra, "_spawn", lambda args, *_, **__: spawned.append(args))
-    infra.ServiceProcesses(tmp_path, services=(svc,)).start({})
-    monkeypatch.undo()
-    return ["python", *spawned[0][1:]]

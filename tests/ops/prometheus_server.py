@@ -5,8 +5,6 @@ started, and load the project's own alert rules into it.
 """
 from __future__ import annotations
 
-import shutil
-import signal
 import subprocess
 import time
 from pathlib import Path
@@ -14,7 +12,7 @@ from pathlib import Path
 import requests
 import yaml
 
-from services.cli.infra import free_port, log_tail, wait_until_ready
+from services.cli.infra import free_port, poll, spawn, terminate, wait_until_ready
 
 SCRAPE_SECONDS = 1
 
@@ -38,9 +36,11 @@ def scrape_config(jobs: dict[str, list[str]], rabbitmq: str, vhost: str, rule_fi
 
 
 class PrometheusServer:
-    """``prometheus`` on a free port of 127.0.0.1 with a generated configuration, data in ``directory``."""
+    """``prometheus`` (the binary at ``command``) on a free port of 127.0.0.1 with a generated
+    configuration, data in ``directory``."""
 
-    def __init__(self, config: dict, directory: Path):
+    def __init__(self, command: str, config: dict, directory: Path):
+        self.command = command
         self.directory = Path(directory)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -53,30 +53,21 @@ class PrometheusServer:
         config_file = self.directory / "prometheus.yml"
         config_file.write_text(yaml.safe_dump(self._config))
         log = self.directory / "prometheus.log"
-        with open(log, "ab") as out:
-            self._process = subprocess.Popen(
-                [shutil.which("prometheus") or "prometheus", f"--config.file={config_file}",
-                 f"--storage.tsdb.path={self.directory / 'data'}",
-                 f"--web.listen-address=127.0.0.1:{self.port}", "--log.level=warn"],
-                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        self._process = spawn([self.command, f"--config.file={config_file}",
+                               f"--storage.tsdb.path={self.directory / 'data'}",
+                               f"--web.listen-address=127.0.0.1:{self.port}", "--log.level=warn"], log)
         try:
-            wait_until_ready(f"{self.url}/-/ready", timeout)
-        except TimeoutError as error:
+            wait_until_ready(f"{self.url}/-/ready", timeout, log=log)
+        except TimeoutError:
             self.stop()
-            raise TimeoutError(f"{error}\n{log_tail(log)}") from None
+            raise
         return self
 
     def stop(self) -> None:
         """SIGTERM (Prometheus shuts down cleanly on it), then SIGKILL after 10 s."""
-        if self._process is None:
-            return
-        self._process.send_signal(signal.SIGTERM)
-        try:
-            self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait(timeout=5)
-        self._process = None
+        if self._process is not None:
+            terminate([self._process], timeout=10)
+            self._process = None
 
     def api(self, path: str, **params: str) -> object:
         """GET ``/api/v1/<path>``; returns ``data``, raising with Prometheus' error otherwise."""
@@ -99,9 +90,12 @@ class PrometheusServer:
         assert len(result) <= 1, f"{expr} returned {len(result)} series"
         return float(result[0]["value"][1]) if result else 0.0
 
-    def wait_for_scrape(self) -> None:
-        """Sleep long enough for every target to have been scraped again."""
-        time.sleep(SCRAPE_SECONDS * 2.5)
+    def wait_for_scrape(self, timeout: float = 30) -> None:
+        """Wait until every target has been scraped after this call began (each ``up`` sample, one
+        per target and scrape, is stamped with its scrape's start)."""
+        since = time.time()
+        poll(lambda: self.value("min(timestamp(up))") > since, timeout, interval=SCRAPE_SECONDS / 4,
+             what="every target scraped again")
 
 
 class PromQLError(AssertionError):

@@ -9,8 +9,8 @@ import subprocess
 import pytest
 import yaml
 
-from services.cli.infra import PROJECT_ROOT, SERVICES
-from tests.ops.conftest import command_of_service, tool
+from services.cli.infra import DEFAULT_PORTS, PROJECT_ROOT, SERVICES
+from tests.ops.tools import command_of_service, tool
 
 DOCKERFILE = (PROJECT_ROOT / "Dockerfile").read_text()
 
@@ -25,12 +25,12 @@ def compose() -> dict:
     return yaml.safe_load(done.stdout)
 
 
-def test_compose_runs_each_service_with_the_command_the_tests_use(compose, monkeypatch, tmp_path):
+def test_compose_runs_each_service_with_the_command_the_tests_use(compose):
     for svc in SERVICES:
         service = compose["services"][svc]
-        assert service["command"] == command_of_service(svc, monkeypatch, tmp_path), svc
+        assert service["command"] == command_of_service(svc), svc
         assert service["build"]["context"] == str(PROJECT_ROOT)  # the one Dockerfile
-        assert service["environment"]["WEB_SERVER_ADDRESS"].endswith(f":{8001 + SERVICES.index(svc)}")
+        assert service["environment"]["WEB_SERVER_ADDRESS"].endswith(f":{DEFAULT_PORTS[svc]}")
         assert {"rabbitmq", "mongo"} <= set(service["depends_on"])
         assert service["depends_on"]["mongo"]["condition"] == "service_healthy"
 
@@ -54,10 +54,10 @@ def _volumes(service: dict) -> list[str]:
             for v in service.get("volumes", [])]
 
 
-def test_the_image_runs_as_a_non_root_user_from_a_pinned_base_with_a_health_check(monkeypatch, tmp_path):
+def test_the_image_runs_as_a_non_root_user_from_a_pinned_base_with_a_health_check():
     bases = re.findall(r"^FROM (\S+)", DOCKERFILE, flags=re.MULTILINE)
     assert bases and all(re.fullmatch(r"python:\d+\.\d+\.\d+-slim-bookworm", base) for base in bases)
     assert re.search(r"^USER 10001:10001$", DOCKERFILE, flags=re.MULTILINE)
     assert re.search(r"^HEALTHCHECK .*\n\s+CMD .*/ready", DOCKERFILE, flags=re.MULTILINE)
     cmd = json.loads(re.search(r"^CMD (\[.*\])$", DOCKERFILE, flags=re.MULTILINE).group(1))
-    assert cmd == command_of_service("intake", monkeypatch, tmp_path)
+    assert cmd == command_of_service("intake")

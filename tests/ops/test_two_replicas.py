@@ -17,9 +17,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from services.cli.infra import SERVICES
 from services.common.tenancy import database_name
-from tests.e2e.conftest import new_council
-from tests.e2e.test_caip_flow import indicator, link_in, mails_to, run_cohort
-from tests.ops.conftest import REPLICAS
+from tests.ops.tools import REPLICAS
+from tests.support.caip import indicator, invitations, link_in, new_council, recipient, run_cohort
 from tests.support.waiting import eventually
 
 SETTLE_SECONDS = 4  # several timer passes (1 s) and relay polls (0.1 s) in both replicas
@@ -52,13 +51,12 @@ def consumed_by_each_replica(platform, service: str, event_type: str) -> list[fl
 
 def test_two_replicas_send_one_invitation_each_and_count_every_answer_once(platform):
     tenant = f"pair{secrets.token_hex(3)}"
-    key = new_council({"env": platform.env, "urls": platform.urls["a"]}, tenant)["intake"].key
+    key = new_council(platform.stack("a"), tenant)["intake"].key
     api = {svc: Alternating([platform.api(replica, key)[svc] for replica in REPLICAS]) for svc in SERVICES}
     cohort, people = run_cohort(api, ["en", "fr", "en", "en", "fr"],
                                 ["newcomer", "newcomer", "newcomer", "manager", "manager"])
 
-    mails = eventually(lambda: (found := mails_to(platform.mail, people)) and len(found) == 5 and found,
-                       timeout=60, what="five invitations")
+    mails = invitations(platform.mail, people)
     answers = [(0, "5", "4"), (1, "4", "2"), (3, "2", "5")]  # (participant, satisfaction, knowledge)
     for n, (who, satisfaction, knowledge) in enumerate(answers):
         link = link_in(mails[people[who]["id"]])
@@ -76,8 +74,7 @@ def test_two_replicas_send_one_invitation_each_and_count_every_answer_once(platf
     emails = set(expected_mail)
 
     def received() -> list[str]:
-        return sorted(m["To"].addresses[0].addr_spec for m in platform.mail.messages
-                      if m["To"].addresses[0].addr_spec in emails)
+        return sorted(recipient(m) for m in platform.mail.messages if recipient(m) in emails)
 
     eventually(lambda: len(received()) >= len(expected_mail), timeout=30, what="the thank-you mails")
     time.sleep(SETTLE_SECONDS)  # a second copy of anything would arrive by now

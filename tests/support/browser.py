@@ -5,6 +5,10 @@ monkey-patched (the test process, where nameko's containers run). So a browser s
 child Python process: ``run_scenario("tests.browser.scenarios:fill_form", url=...)`` imports that
 function there, calls it with a fresh Playwright ``page`` and the keyword arguments, and returns
 what it returned (JSON). An assertion failing in the scenario fails the test with its traceback.
+
+Screenshots are written under the test's temporary directory; ``keep_screenshots`` copies them over the
+documentation's pictures (docs/screenshots) only when ``IEC_UPDATE_SCREENSHOTS=1`` is set, so that a
+test run leaves the tree as it was.
 """
 from __future__ import annotations
 
@@ -17,6 +21,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
+
+
+def keep_screenshots(*shots: Path) -> None:
+    """Copy ``shots`` to docs/screenshots (same names) when IEC_UPDATE_SCREENSHOTS=1; else leave them."""
+    if os.environ.get("IEC_UPDATE_SCREENSHOTS") == "1":
+        for shot in shots:
+            shutil.copyfile(shot, SCREENSHOTS / shot.name)
 
 
 def chromium_path() -> str:

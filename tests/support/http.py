@@ -30,6 +30,11 @@ class Api:
         headers = self._headers(kwargs.pop("headers", None))
         return requests.put(self.base_url + path, json=json, headers=headers, timeout=10, **kwargs)
 
+    def delete(self, path: str, **kwargs) -> requests.Response:
+        """DELETE ``path``."""
+        return requests.delete(self.base_url + path, headers=self._headers(kwargs.pop("headers", None)),
+                               timeout=10, **kwargs)
+
     def with_key(self, key: str | None) -> Api:
         """The same service, another key."""
         return Api(self.base_url, key)

@@ -1,9 +1,10 @@
 """Bounded waiting for things that happen asynchronously (events, mails)."""
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import TypeVar
+
+from services.cli.infra import poll
 
 T = TypeVar("T")
 
@@ -15,11 +16,4 @@ def eventually(probe: Callable[[], T], timeout: float = 45.0, interval: float = 
     The default is generous: a cold service on a loaded two-core CI machine can take tens of seconds,
     and a probe that succeeds returns at once.
     """
-    deadline = time.monotonic() + timeout
-    last: T = probe()
-    while not last:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}; last value: {last!r}")
-        time.sleep(interval)
-        last = probe()
-    return last
+    return poll(probe, timeout, interval=interval, what=what, error=AssertionError)

@@ -3,7 +3,8 @@
 The document is checked against the official AsyncAPI 3.0.0 JSON Schema (docs/asyncapi/
 asyncapi-3.0.0.schema.json, from the @asyncapi/specs package 6.11.1, Apache-2.0); events are checked
 against their message's payload schema with the helper the integration tests use on every event a
-real subscriber receives.
+real subscriber receives (tests/support/asyncapi.py). The events checked are built by reporting's own
+code: the projections' outcome events from a rich stream of events, the report's announcement.
 """
 from __future__ import annotations
 
@@ -14,19 +15,31 @@ import pytest
 from jsonschema import Draft7Validator
 
 from services.common.envelope import new_event
-from services.reporting import insights
-from tests.integration.outcomes_support import ASYNCAPI, asyncapi_document, outcome_schema_errors
+from services.reporting import insights, projector
+from tests.support.asyncapi import ASYNCAPI, asyncapi_document, outcome_schema_errors
+from tests.unit.reporting.reporting_fakes import FakeDb
+from tests.unit.reporting.reporting_streams import rich_stream
 
 OUTCOME_TYPES = ("indicator.updated", "advancement.reported", "report.published")
+
+
+def emitted_by_the_projections() -> dict[str, dict]:
+    """The data of the first outcome event of each type the projections emit for a rich stream."""
+    db, emitted = FakeDb(), []
+    for _, event in rich_stream().events:
+        projector.apply(db, event, emit=lambda event_type, data: emitted.append((event_type, data)))
+    return {event_type: data for event_type, data in reversed(emitted)}
+
+
 EXAMPLES = {
-    "indicator.updated": {
-        "scope": {"program_kind": "caip", "cohort_id": "c-1", "employer_size": None, "role": None},
-        "indicator_id": "I2", "numerator": 4, "denominator": 6, "rate": 0.6667, "suppressed": False},
-    "advancement.reported": {"participant_id": "p-1", "cohort_id": "c-1", "kinds": ["promotion"],
-                             "days_after_end": 120},
+    **emitted_by_the_projections(),
     "report.published": insights.announcement({"kind": "insights", "scope": {"program_kind": "caip"}},
                                               "rpt-1", "http://127.0.0.1:8003/v1/reports/rpt-1"),
 }
+
+
+def test_the_examples_are_of_every_outcome_type():
+    assert set(EXAMPLES) == set(OUTCOME_TYPES)
 
 
 def test_the_document_is_valid_asyncapi_3():

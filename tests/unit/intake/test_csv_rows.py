@@ -26,9 +26,10 @@ def refused(header: str) -> BadRequest:
 
 def test_the_columns_are_the_registration_fields_with_consent_flattened_and_the_enrolment_ones():
     found = columns(ImportRowSchema())
-    assert {"given_name", "email", "phone", "consent_version", "consent_surveys", "cohort_id",
-            "enrolment_role"} <= set(found)
-    assert "consent" not in found
+    assert set(found) == {
+        "given_name", "family_name", "email", "phone", "preferred_language", "role", "employer_id",
+        "occupation_noc", "years_in_canada", "consent_version", "consent_surveys", "consent_research",
+        "consent_contact", "mentor_capacity", "cohort_id", "enrolment_role"}
     assert found["consent_surveys"].path == ("consent", "surveys")
     required = {name for name, column in found.items() if column.required}
     assert required == {"given_name", "family_name", "email", "preferred_language", "role", "occupation_noc",

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from services.common.tokens import new_public_token
 from services.notifications import causes, rules, schedule, webhooks
-from services.notifications.storage import token_digest
-from services.notifications.unsubscribe import new_token
+from services.notifications.storage import token_document
 
 
 @pytest.mark.parametrize(("attempt", "template"), [(0, "survey_invitation"), (1, "survey_reminder"),
@@ -59,12 +59,15 @@ def test_sending_hours_are_read_in_the_councils_time_zone(hours, local, allowed)
     assert schedule.SendingHours.parse(hours).allow(toronto_winter, "America/Toronto") is allowed
 
 
-def test_backoff_is_full_jitter_under_a_doubling_ceiling_and_a_cap():
+@pytest.mark.parametrize(("attempt", "ceiling"), [(1, 30), (2, 60), (3, 120), (7, 1920), (8, 3600),
+                                                 (20, 3600)])
+def test_backoff_is_full_jitter_under_a_doubling_ceiling_and_a_cap(attempt, ceiling):
     rng = random.Random(7)
-    delays = [schedule.backoff_seconds(attempt, 30, 3600, rng) for attempt in range(1, 10) for _ in range(50)]
-    assert min(delays) >= 0 and max(delays) <= 3600
-    assert all(schedule.backoff_seconds(1, 30, 3600, rng) <= 30 for _ in range(100))
-    assert all(schedule.backoff_seconds(3, 30, 3600, rng) <= 120 for _ in range(100))
+    delays = [schedule.backoff_seconds(attempt, 30, 3600, rng) for _ in range(500)]
+    assert all(0 <= delay <= ceiling for delay in delays)
+    # spread over the whole range, not a fixed delay: some near nothing, some near the ceiling
+    assert min(delays) < 0.05 * ceiling and max(delays) > 0.95 * ceiling
+    assert 0.4 * ceiling < sum(delays) / len(delays) < 0.6 * ceiling
 
 
 def test_a_session_reminder_is_due_the_day_before_and_none_is_queued_for_a_past_session():
@@ -85,14 +88,16 @@ def test_webhook_outcomes_retry_timeouts_5xx_408_and_429_only(code, verdict):
     assert webhooks.outcome(code) == verdict
 
 
+def test_an_unsubscribe_link_is_stored_under_the_sha256_of_its_token_and_never_the_token():
+    token = new_public_token("toronto")
+    document = token_document(token, "p1", "n1", "fr")
+    assert document["_id"] == hashlib.sha256(token.encode()).hexdigest()
+    secret = token.partition(".")[2]
+    assert token not in str(document) and secret not in str(document)
+
+
 def test_a_webhook_signature_is_the_hmac_sha256_of_the_body():
     body = webhooks.body_of({"id": "e1", "type": "cohort.completed"})
     assert webhooks.signature("k", body) == "sha256=" + hmac.new(b"k", body, hashlib.sha256).hexdigest()
 
 
-def test_an_unsubscribe_token_names_its_tenant_and_is_stored_only_as_a_hash():
-    token = new_token("toronto")
-    tenant, _, secret = token.partition(".")
-    assert tenant == "toronto" and len(secret) == 32
-    assert new_token("toronto") != token
-    assert token_digest(token) == token_digest(token) and secret not in token_digest(token)

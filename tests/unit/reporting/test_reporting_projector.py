@@ -1,7 +1,7 @@
 """Indicators from known event streams, through the projector (in memory): every figure exactly.
 
 The rich stream (reporting_streams.rich_stream) has one of everything; its expected figures are worked
-out by hand in the comments of EXPECTED.
+out by hand in the comments of reporting_streams.EXPECTED.
 """
 import random
 
@@ -9,34 +9,10 @@ import pytest
 
 from services.reporting import figures, projector, rebuild, storage
 from tests.unit.reporting.reporting_fakes import FakeDb
-from tests.unit.reporting.reporting_streams import Council, day, rich_stream
+from tests.unit.reporting.reporting_streams import EXPECTED, Council, day, rich_stream
 
 AS_OF = "2026-03-01T00:00:00.000Z"
 ALL = {"suppress_below": 0}
-# id: (numerator, denominator, invited)
-EXPECTED = {
-    "I1": (11, 13, None),  # caip: 9 enrolled, one never completed, one withdrawn; caip_sme: 4 of 4
-    "I2": (4, 6, 9),  # post satisfaction 5,3,4,na,-,2,5,4,-: 6 valid, 4 agree
-    "I3": (3, 4, 9),  # knowledge 4,na,5,(left out),-,2,5,(left out),-
-    "I4": (2, 4, 4),  # newcomers' fu3 confidence 5,4,3,2
-    "I5": (3, 4, 5),  # actions: 3 newcomers did something, one none; the manager left it out
-    "I6": (2, 4, 4),
-    # promotion+wage 63 days after the end, new role 216 days after, none, promotion before the end
-    "I7": (2, 4, 4),
-    "I7a": (1, 4, 4),
-    "I7b": (1, 4, 4),
-    "I7c": (1, 4, 4),
-    "I8": (10.0, 3, 4),  # median of 10, 20.5, 0 (an `na` is not a number)
-    "I9": (1, 1, 1),
-    "I10": (1, 1, 1),
-    # large: its leader's fu12 names a change; medium: its change predates its assessment
-    "I11": (1, 2, None),
-    "I12": (1, 1, None),  # small: an internal-trainer cohort started after its trainer's certification
-    "I13": (17, 19, 19),
-    "M1": (1, 3, None),  # matched after 31 days; after 120 days; never matched (registered 60+ days ago)
-    "M2": (1, 1, None),
-    "M3": (0, 0, 0),
-}
 
 
 def project(events, emitted=None, db=None):

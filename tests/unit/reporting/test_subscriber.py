@@ -6,9 +6,9 @@ import re
 import pika.exceptions
 import pytest
 
+from services.common.rabbitmq import BrokerUnavailable
 from services.reporting.subscriber import binding_keys, queue_name, refusal
 from services.reporting.subscribers import (
-    BrokerUnavailable,
     Grant,
     SubscriberExists,
     register,

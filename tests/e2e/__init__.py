@@ -1,0 +1,1 @@
+"""End-to-end tests: the four services as separate processes (tests/e2e/conftest.py)."""
