@@ -10,38 +10,24 @@ Writes bench/results/csv_import.json. Run: .venv/bin/python bench/csv_import_ben
 """
 from __future__ import annotations
 
-import base64
 import csv
 import io
 import json
-import os
-import platform
-import secrets
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import pymongo
 import requests
+from harness import TENANT, bench_stack, machine, rss_mib
 
-from services.cli.infra import EmbeddedMongo, ServiceProcesses, ensure_rabbitmq, free_port, rabbitmq_vhost
-from services.common.tenancy import TenantRegistry, database_name
+from services.common.tenancy import database_name
 
 RESULTS = Path(__file__).with_name("results") / "csv_import.json"
 HEADER = ["given_name", "family_name", "email", "phone", "preferred_language", "role", "employer_id",
           "occupation_noc", "years_in_canada", "consent_version", "consent_surveys", "consent_research",
           "consent_contact", "cohort_id", "enrolment_role"]
 ROLES = ("newcomer", "manager", "hr_leader", "senior_leader")
-
-
-def rss_mib(pid: int) -> float:
-    """Resident set size of a process, MiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return 0.0
 
 
 def csv_file(count: int, employer_id: str, cohort_id: str) -> bytes:
@@ -81,32 +67,9 @@ def timed_upload(session: requests.Session, base: str, body: bytes) -> tuple[flo
 
 
 def run(count: int) -> dict:
-    ensure_rabbitmq()
-    root = Path(tempfile.mkdtemp(prefix="iec-bench-csv-"))
-    try:
-        return run_in(root, count)
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
-
-
-def run_in(root: Path, count: int) -> dict:
-    with rabbitmq_vhost(f"iec-bench-{secrets.token_hex(3)}") as amqp_uri, \
-            EmbeddedMongo(free_port(), root / "mongo", root / "log") as mongo:
-        client = pymongo.MongoClient(mongo.uri)
-        registry = TenantRegistry(client)
-        registry.create_tenant("bench", name="Bench Council", city="Toronto")
-        key = registry.create_key("bench", "staff")[1]
-        port = free_port()
-        processes = ServiceProcesses(root / "log", services=("intake",))
-        master = base64.b64encode(os.urandom(32)).decode()
-        processes.start({"AMQP_URI": amqp_uri, "MONGO_URI": mongo.uri, "IEC_MASTER_KEY": master},
-                        {"intake": port})
-        try:
-            processes.wait_ready(timeout=90)
-            return measure(f"http://127.0.0.1:{port}", key, client, count,
-                           processes._processes["intake"].pid)  # noqa: SLF001
-        finally:
-            processes.stop()
+    with bench_stack(services=("intake",)) as bench:
+        return measure(bench.processes.urls["intake"], bench.key, bench.client, count,
+                       bench.processes.pids()["intake"])
 
 
 def measure(base: str, key: str, client: pymongo.MongoClient, count: int, pid: int) -> dict:
@@ -118,7 +81,7 @@ def measure(base: str, key: str, client: pymongo.MongoClient, count: int, pid: i
     first_seconds, first = timed_upload(session, base, body)
     after = rss_mib(pid)
     again_seconds, again = timed_upload(session, base, body)
-    db = client[database_name("bench", "intake")]
+    db = client[database_name(TENANT, "intake")]
     assert first == {"accepted": count, "rejected": [], "duplicates": 0}, first
     assert again == {"accepted": 0, "rejected": [], "duplicates": count}, again
     return {"rows": count, "file_bytes": len(body), "enrolled_rows": count // 2,
@@ -131,8 +94,7 @@ def measure(base: str, key: str, client: pymongo.MongoClient, count: int, pid: i
 
 def main() -> int:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
-    result = {"machine": f"{platform.machine()}, {platform.python_version()}, {os.cpu_count()} cores",
-              "store": "nx-27017 0.8.1 (embedded)", **run(count)}
+    result = {**machine(), **run(count)}
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

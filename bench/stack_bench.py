@@ -11,62 +11,28 @@ Writes bench/results/stack_bench.json. Run: .venv/bin/python bench/stack_bench.p
 from __future__ import annotations
 
 import json
-import platform
-import secrets
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import pymongo
 import requests
+from harness import TENANT, bench_stack, machine, service_rss
 
-from services.cli.infra import (
-    EmbeddedMongo,
-    ServiceProcesses,
-    ensure_rabbitmq,
-    free_port,
-    rabbitmq_vhost,
-)
-from services.common.tenancy import TenantRegistry, database_name
+from services.cli.infra import poll
+from services.common.tenancy import database_name
 
 RESULTS = Path(__file__).with_name("results") / "stack_bench.json"
 
 
-def rss_mib(pid: int) -> float:
-    """Resident set size of a process, MiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return 0.0
-
-
-def service_rss(processes: ServiceProcesses) -> dict[str, float]:
-    return {svc: rss_mib(proc.pid) for svc, proc in processes._processes.items()}  # noqa: SLF001
-
-
 def run(count: int) -> dict:
-    ensure_rabbitmq()
-    root = Path(tempfile.mkdtemp(prefix="iec-bench-"))
-    with rabbitmq_vhost(f"iec-bench-{secrets.token_hex(3)}") as amqp_uri, \
-            EmbeddedMongo(free_port(), root / "mongo", root / "log") as mongo:
-        client = pymongo.MongoClient(mongo.uri)
-        registry = TenantRegistry(client)
-        registry.create_tenant("bench", name="Bench Council", city="Toronto")
-        key = registry.create_key("bench", "staff")[1]
-        ports = {svc: free_port() for svc in ("intake", "surveys", "reporting", "notifications")}
-        processes = ServiceProcesses(root / "log")
-        processes.start({"AMQP_URI": amqp_uri, "MONGO_URI": mongo.uri}, ports)
-        try:
-            processes.wait_ready(timeout=90)
-            time.sleep(2)
-            idle = service_rss(processes)
-            result = load(ports["intake"], key, client, count)
-            result["rss_mib_idle"] = idle
-            result["rss_mib_after_load"] = service_rss(processes)
-            return result
-        finally:
-            processes.stop()
+    with bench_stack() as bench:
+        time.sleep(2)  # let the start-up settle before reading idle memory
+        idle = service_rss(bench.processes)
+        result = load(bench.processes.ports["intake"], bench.key, bench.client, count)
+        result["rss_mib_idle"] = idle
+        result["rss_mib_after_load"] = service_rss(bench.processes)
+        return result
 
 
 def load(intake_port: int, key: str, client: pymongo.MongoClient, count: int) -> dict:
@@ -79,9 +45,10 @@ def load(intake_port: int, key: str, client: pymongo.MongoClient, count: int) ->
                                          "employee_count": 50 + i, "city": "Toronto"}, timeout=30)
         answer.raise_for_status()
     written = time.perf_counter() - started
-    projected = client[database_name("bench", "reporting")]["employers"]
-    while projected.count_documents({}) < count:
-        time.sleep(0.05)
+    projected = client[database_name(TENANT, "reporting")]["employers"]
+    # bounded: an event that dead-letters would otherwise keep this waiting for ever
+    poll(lambda: projected.count_documents({}) >= count, timeout=60 + count / 10, interval=0.05,
+         what=lambda: f"reporting to project {count} employers ({projected.count_documents({})} so far)")
     done = time.perf_counter() - started
     return {"employers": count, "http_writes_per_second": round(count / written, 1),
             "seconds_until_all_projected": round(done, 2),
@@ -90,8 +57,7 @@ def load(intake_port: int, key: str, client: pymongo.MongoClient, count: int) ->
 
 def main() -> int:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 500
-    result = {"machine": f"{platform.machine()}, {platform.python_version()}, 2 cores",
-              "store": "nx-27017 0.8.1 (embedded)", **run(count)}
+    result = {**machine(), **run(count)}
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
