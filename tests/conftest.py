@@ -17,7 +17,6 @@ eventlet.monkey_patch()
 
 # ruff: noqa: E402
 
-import base64
 import os
 import secrets
 from collections.abc import Iterator
@@ -41,6 +40,7 @@ from services.cli.infra import (
     run_vhost_name,
 )
 from services.common.tenancy import TenantRegistry
+from services.intake.keys import new_master_key
 from tests.support.servers import mongo_for_tests
 
 
@@ -79,7 +79,7 @@ def mail_sink(tmp_path: Path) -> Iterator[MailSink]:
 
 
 # One master key per test session: intake seals each council's keys with it (services/intake/keys.py).
-TEST_MASTER_KEY = base64.b64encode(secrets.token_bytes(32)).decode()
+TEST_MASTER_KEY = new_master_key()
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from services.common.clock import parse_daily_hours
+
 DEFAULT_MONGO_URI = "mongodb://127.0.0.1:27017/?directConnection=true"
 DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
 # The broker's own limit on deliveries of one message, for a process that dies on every delivery (it
@@ -46,6 +48,14 @@ class _MasterKey(fields.Field):
         return key
 
 
+def _daily_hours(value: str) -> None:
+    """Sending hours as the notifications service reads them (``clock.parse_daily_hours``)."""
+    try:
+        parse_daily_hours(value)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+
+
 class _EnvSchema(Schema):
     MONGO_URI = fields.String(load_default=DEFAULT_MONGO_URI,
                               validate=validate.Regexp(r"^mongodb(\+srv)?://"))
@@ -73,8 +83,7 @@ class _EnvSchema(Schema):
                                     validate=validate.Regexp(r"^amqps?://"))
     REPORTING_PUBLIC_URL = fields.Url(load_default="http://127.0.0.1:8003", require_tld=False)
     # notifications: the mail queue and webhooks
-    NOTIFICATIONS_SENDING_HOURS = fields.String(load_default="08:00-20:00", validate=validate.Regexp(
-        r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]$"))
+    NOTIFICATIONS_SENDING_HOURS = fields.String(load_default="08:00-20:00", validate=_daily_hours)
     NOTIFICATIONS_PER_MINUTE = fields.Integer(load_default=60, validate=validate.Range(min=1))
     NOTIFICATIONS_MAX_ATTEMPTS = fields.Integer(load_default=6, validate=validate.Range(1, 50))
     NOTIFICATIONS_RETRY_BASE_SECONDS = fields.Float(load_default=30.0, validate=validate.Range(min=0))

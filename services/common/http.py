@@ -89,7 +89,9 @@ class ApiEntrypoint(HttpRequestHandler):
         # A caller's mistake is not the service's error: nameko logs expected exceptions as warnings.
         expected = tuple(kwargs.pop("expected_exceptions", ())) + (ApiError, ValidationError)
         super().__init__(method, url, expected_exceptions=expected, **kwargs)
-        self.roles, self.public, self.token_arg, self.max_body = roles, public, token_arg, max_body
+        # a page whose path token names the council is reached without a key: public by definition
+        self.roles, self.public, self.token_arg = roles, public or bool(token_arg), token_arg
+        self.max_body = max_body
         # False where an Idempotency-Key's answer must not be stored and replayed: a streamed body (the
         # fingerprint would read it whole), a secret shown once (POST /v1/subscribers' password), a pass
         # that is safe to run again and answers that run's counts (POST /v1/notifications/run)

@@ -3,6 +3,10 @@
 An entrypoint declares what it takes and answers as marshmallow schemas
 (``@api("POST", "/v1/employers", body=EmployerSchema, answer=EmployerAnswer, status=201)``); this
 module turns the class into a document with apispec, so the document cannot drift from the code.
+An HTML page (a respondent's form) declares ``answer=Page``, or a ``Page`` whose ``json`` is what a
+JSON request gets instead. The error statuses follow from the route: 400 and 404 always; 401 and
+403 unless public; 409 for a write that takes an ``Idempotency-Key`` (the key reused for another
+request); 413 for a route with a body; ``conflicts`` adds others (a 409 of the route's own, a 410).
 """
 from __future__ import annotations
 
@@ -16,11 +20,13 @@ from marshmallow import Schema, fields
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
 from services.common.http import ApiEntrypoint
+from services.common.idempotency import WRITE_METHODS
 from services.common.metrics import package_version
 
 _PATH_ARG = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
 _ERRORS = {400: "VALIDATION_ERROR: every bad field named", 401: "UNAUTHENTICATED", 403: "FORBIDDEN (role)",
-           404: "NOT_FOUND (also another council's id)", 409: "CONFLICT", 413: "TOO_LARGE"}
+           404: "NOT_FOUND (also another council's id)", 409: "CONFLICT", 410: "GONE", 413: "TOO_LARGE"}
+_HTML = {"text/html": {"schema": {"type": "string"}}}
 
 
 class ErrorSchema(Schema):
@@ -29,6 +35,14 @@ class ErrorSchema(Schema):
     error = fields.String(required=True)
     message = fields.String(required=True)
     fields = fields.Dict(keys=fields.String(), values=fields.Raw(), required=True)
+
+
+class Page:
+    """``answer=Page``: the route answers an HTML page, and so do its errors where a person reads them
+    (a JSON request gets the error body). A subclass whose ``json`` is a schema answers a JSON request
+    with that schema; a page's ``body`` comes as JSON or as a form."""
+
+    json: type[Schema] | None = None
 
 
 def api_entrypoints(service_cls: type) -> list[tuple[str, ApiEntrypoint]]:
@@ -41,7 +55,19 @@ def api_entrypoints(service_cls: type) -> list[tuple[str, ApiEntrypoint]]:
     return sorted(found, key=lambda item: (item[1].url, item[1].method))
 
 
-def _operation(name: str, entry: ApiEntrypoint, function: Any) -> dict:
+def _error_statuses(entry: ApiEntrypoint, method: str) -> list[int]:
+    errors = {400, 404, *entry.conflicts}
+    if not entry.public:
+        errors |= {401, 403}
+    # an Idempotency-Key is honoured on a write whose caller names a council (a key, or a link's token)
+    if entry.idempotent and method in WRITE_METHODS and (entry.token_arg or not entry.public):
+        errors.add(409)
+    if entry.body is not None or entry.max_body is not None:
+        errors.add(413)
+    return sorted(errors)
+
+
+def _operation(name: str, entry: ApiEntrypoint, method: str, function: Any) -> dict:
     doc = inspect.getdoc(function) or name
     operation: dict = {"operationId": name, "summary": doc.splitlines()[0], "responses": {}}
     args = _PATH_ARG.findall(entry.url)
@@ -50,16 +76,21 @@ def _operation(name: str, entry: ApiEntrypoint, function: Any) -> dict:
                                    for a in args]
     if entry.query is not None:
         operation.setdefault("parameters", []).append({"in": "query", "schema": entry.query})
+    page = isinstance(entry.answer, type) and issubclass(entry.answer, Page)
     if entry.body is not None:
-        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": entry.body}}}
+        kinds = ("application/json", "application/x-www-form-urlencoded") if page else ("application/json",)
+        operation["requestBody"] = {"required": True,
+                                    "content": {kind: {"schema": entry.body} for kind in kinds}}
     answer = {"description": "success"}
-    if entry.answer is not None:
+    if page:
+        json = {"application/json": {"schema": entry.answer.json}} if entry.answer.json else {}
+        answer["content"] = {**_HTML, **json}
+    elif entry.answer is not None:
         answer["content"] = {"application/json": {"schema": entry.answer}}
     operation["responses"][str(entry.status)] = answer
-    errors = [400, 404] + ([] if entry.public else [401, 403]) + list(entry.conflicts)
-    for status in sorted(set(errors)):
-        operation["responses"][str(status)] = {
-            "description": _ERRORS[status], "content": {"application/json": {"schema": ErrorSchema}}}
+    for status in _error_statuses(entry, method):
+        error = {**(_HTML if page else {}), "application/json": {"schema": ErrorSchema}}
+        operation["responses"][str(status)] = {"description": _ERRORS[status], "content": error}
     if not entry.public:
         operation["security"] = [{"apiKey": []}]
         operation["description"] = f"Roles: {', '.join(entry.roles)}."
@@ -75,7 +106,8 @@ def build(service_cls: type, server: str = "") -> dict:
     for name, entry in api_entrypoints(service_cls):
         path = _PATH_ARG.sub(r"{\1}", entry.url)
         for method in entry.method.split(","):
-            paths.setdefault(path, {})[method.lower()] = _operation(name, entry, getattr(service_cls, name))
+            paths.setdefault(path, {})[method.lower()] = _operation(name, entry, method,
+                                                                    getattr(service_cls, name))
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
     return spec.to_dict()

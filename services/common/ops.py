@@ -5,11 +5,8 @@ from it, so the four services answer operators identically.
 """
 from __future__ import annotations
 
-import inspect
 from functools import cache
-from pathlib import Path
 
-import yaml
 from kombu import Connection
 from nameko.extensions import DependencyProvider
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -54,11 +51,7 @@ class OpsView:
 
 @cache
 def openapi_document(service_cls: type) -> dict:
-    """The service's OpenAPI document: ``services/<name>/openapi.yaml`` if the service keeps one
-    written by hand, else generated from its entrypoints' schemas; built once per process."""
-    path = Path(inspect.getfile(service_cls)).with_name("openapi.yaml")
-    if path.exists():
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    """The service's OpenAPI document, generated from its entrypoints' schemas; built once per process."""
     return openapi.build(service_cls)
 
 

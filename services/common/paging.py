@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from marshmallow import fields, validate
+from marshmallow import Schema, fields, validate
 
 DEFAULT_LIMIT = 50
 CURSOR_LENGTH = 100
@@ -30,3 +30,10 @@ def limit_field(maximum: int, default: int = DEFAULT_LIMIT) -> fields.Integer:
 def after_field(**options: Any) -> fields.String:
     """The ``after`` query field: the ``next`` of the previous page (``options`` as for any field)."""
     return fields.String(validate=validate.Length(min=1, max=CURSOR_LENGTH), **options)
+
+
+class PageAnswer(Schema):
+    """The answer schema of a list endpoint: subclass it with ``items = fields.List(fields.Nested(...))``;
+    ``next`` is the ``after`` of the next page, null on the last."""
+
+    next = fields.String(required=True, allow_none=True)

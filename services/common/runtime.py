@@ -11,9 +11,10 @@ from contextlib import AbstractContextManager, nullcontext
 from eventlet.queue import Full, LightQueue
 from nameko.extensions import SharedExtension
 from pymongo import MongoClient
+from pymongo.database import Database
 
 from services.common.config import Settings, load_settings
-from services.common.serial import SerialTransactions, lock_directory
+from services.common.serial import SerialTransactions, lock_file
 from services.common.tenancy import ServedTenants, TenantRegistry
 
 _TENANT_CACHE_SECONDS = 2.0
@@ -25,6 +26,19 @@ def is_replica_set(client: MongoClient) -> bool:
     such as the embedded nx-27017 of tests and local runs."""
     hello = client.admin.command("hello")
     return "setName" in hello or hello.get("msg") == "isdbgrid"
+
+
+def write_guard(db: Database, server: str | None = None) -> AbstractContextManager:
+    """What writes to ``db`` made outside a service's workers (an ``iec`` command) run under: the guard
+    of the workers' transactions on that database (``Runtime.transaction_guard``), so that on a server
+    that does not isolate transactions they never land inside a worker's open one.
+
+    ``server`` is the MONGO_URI the services run with (default: this process's settings'): the lock is
+    one per server address and database, the workers' own.
+    """
+    if is_replica_set(db.client):
+        return nullcontext()
+    return SerialTransactions(lock_file(server or load_settings().mongo_uri, db.name))
 
 
 class Runtime(SharedExtension):
@@ -105,8 +119,7 @@ class Runtime(SharedExtension):
         if not self._serialize:
             return nullcontext()
         if database not in self._locks:
-            directory = lock_directory(self.settings.mongo_uri)
-            self._locks[database] = SerialTransactions(directory / f"{database}.lock")
+            self._locks[database] = SerialTransactions(lock_file(self.settings.mongo_uri, database))
         return self._locks[database]
 
     def indexes_ready(self, database: str) -> bool:

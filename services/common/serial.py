@@ -32,6 +32,11 @@ def lock_directory(server: str) -> Path:
     return path
 
 
+def lock_file(server: str, database: str) -> Path:
+    """The lock file of one database of one server: every writer to that database takes this one."""
+    return lock_directory(server) / f"{database}.lock"
+
+
 class SerialTransactions:
     """A context manager held around a transaction on one database."""
 

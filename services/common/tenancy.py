@@ -133,17 +133,17 @@ class TenantRegistry:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
         if self.get_tenant(tenant_id) is None:
             raise UnknownTenant(tenant_id)
-        key_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
-        self._db.api_keys.insert_one({"_id": key_id, "tenant_id": tenant_id, "role": role,
-                                      "secret_sha256": _hash_secret(secret), "created_at": _now(),
-                                      "revoked_at": None})
-        return key_id, f"iec_{key_id}.{secret}"
+        return self._insert_key(tenant_id, role)
 
     def create_funder_key(self, funder: str) -> tuple[str, str]:
         """Make a key for a funder (role ``funder``, no tenant); returns (key id, the key)."""
         check_funder(funder)
+        return self._insert_key("", FUNDER, funder=funder)
+
+    def _insert_key(self, tenant_id: str, role: str, **scope: str) -> tuple[str, str]:
+        """Store a new active key (its secret's hash only); returns (key id, the key, shown once)."""
         key_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
-        self._db.api_keys.insert_one({"_id": key_id, "tenant_id": "", "funder": funder, "role": FUNDER,
+        self._db.api_keys.insert_one({"_id": key_id, "tenant_id": tenant_id, **scope, "role": role,
                                       "secret_sha256": _hash_secret(secret), "created_at": _now(),
                                       "revoked_at": None})
         return key_id, f"iec_{key_id}.{secret}"

@@ -1,6 +1,7 @@
 """Calling a service as its OpenAPI document (``/openapi.json``) says it answers, checking every answer."""
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
 import requests
@@ -8,7 +9,24 @@ from openapi_schema_validator import OAS30Validator, oas30_format_checker
 from referencing import Registry
 from referencing.jsonschema import DRAFT4
 
+from services.common.openapi import api_entrypoints
+
 URI = "urn:iec:openapi"  # where the answer schemas find the document's components
+
+
+def served_routes(service_cls: type) -> set[tuple[str, str]]:
+    """(method, OpenAPI path) of every HTTP entrypoint of ``service_cls``."""
+    routes = set()
+    for _, extension in api_entrypoints(service_cls):
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", extension.url)
+        routes |= {(method.lower(), path) for method in extension.method.split(",")}
+    return routes
+
+
+def operations(document: dict) -> set[tuple[str, str]]:
+    """(method, path) of every operation the document describes."""
+    return {(method, path) for path, item in document["paths"].items() for method in item
+            if method != "parameters"}
 
 
 class DocumentedCalls:
@@ -42,7 +60,10 @@ class DocumentedCalls:
         if "content" not in responses[status]:
             assert status != "204" or answer.content == b"", f"{method} {template}: 204 with a body"
             return
-        assert answer.headers["Content-Type"].startswith("application/json")
+        media = answer.headers.get("Content-Type", "").split(";")[0]
+        assert media in responses[status]["content"], f"{method} {template} {status}: {media} undocumented"
+        if media != "application/json":
+            return  # an HTML page (services.common.openapi.Page): text, nothing to validate
         self.assert_valid(answer.json(), schema_at, f"{method} {template} {status}")
         if answer.ok and request_body is not None:
             request_at = ("paths", template, method, "requestBody", "content", "application/json", "schema")
