@@ -65,8 +65,8 @@ class ParticipantRows:
     """The rows of a CSV text stream; reading the header at construction raises BadRequest (400)
     when it does not name the columns. Iterating yields a ``Row`` per non-blank record."""
 
-    def __init__(self, text: TextIO, schema: Schema | None = None):
-        self._schema = schema or ImportRowSchema()
+    def __init__(self, text: TextIO):
+        self._schema = ImportRowSchema()
         self._columns = columns(self._schema)
         first = text.readline()
         delimiter = ";" if first.count(";") > first.count(",") else ","

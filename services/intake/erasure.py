@@ -10,7 +10,8 @@ a document without an email.
 An erased participant no longer exists as such: a second DELETE, like any request naming them, is
 a 404. ``participant.erased`` {participant_id} commits with the erasure, so that every service
 removes or anonymises what it holds. The answers kept for ``Idempotency-Key`` replays that name
-the participant are dropped too: a registration's answer holds their name and email.
+the participant are dropped too, at once: a registration's or consent change's answer holds their
+name and email in clear, and the kernel would purge it only once its 24 hours are over.
 """
 from __future__ import annotations
 
@@ -65,6 +66,7 @@ def _removed(tx: Writes, participant_id: str) -> dict | None:
 
 
 def _forget_answers_naming(tx: Writes, participant_id: str) -> None:
-    """Drop the stored answers of ``Idempotency-Key`` requests that name the participant: the
-    answer to their registration holds their name and email in clear, kept for replays (24 hours)."""
+    """Drop the stored answers of ``Idempotency-Key`` requests that name the participant (by id), in
+    the erasure's transaction: the answer to their registration or a consent change holds their name
+    and email in clear, which the kernel purges only after 24 hours (``idempotency.purge_expired``)."""
     IdempotencyRecords.forget(tx.collection(idempotency.COLLECTION), idempotency.mentions(participant_id))

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 from marshmallow import ValidationError
 
-from services.common.clock import now, stamp
+from services.common.clock import stamp
 from services.common.errors import Conflict, NotFound
 from services.common.ids import new_id
 from services.intake import event_data, mentoring, mentoring_store
@@ -43,12 +43,13 @@ def match(store: IntakeStore, fields: Mapping) -> dict:
     return created
 
 
-def end(store: IntakeStore, match_id: str, fields: Mapping) -> dict:
-    """End an active match (409 if it ended already); emits ``mentorship.ended``."""
+def end(store: IntakeStore, match_id: str, fields: Mapping, today: str) -> dict:
+    """End an active match on ``today`` (the council's day; 409 if it ended already); emits
+    ``mentorship.ended``."""
     active = get_match(store, match_id)
     if active["status"] != mentoring.ACTIVE:
         raise Conflict("the match has ended already")
-    ended = mentoring.ended(active, fields["reason"], fields["planned_end_reached"], now().date().isoformat())
+    ended = mentoring.ended(active, fields["reason"], fields["planned_end_reached"], today)
     with store.transaction() as tx:
         mentoring_store.end_match(tx, ended)
         tx.emit("mentorship.ended", event_data.mentorship_ended(ended), subject=match_id)

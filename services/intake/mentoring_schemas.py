@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate, validates
 
-from services.common.clock import now
 from services.intake.mentoring import END_REASONS, check_planned_end
-from services.intake.schemas import ID, IsoDate, StrictBoolean
+from services.intake.schemas import ID, CouncilDaySchema, IsoDate, StrictBoolean
 
 MAX_SUGGESTIONS, DEFAULT_SUGGESTIONS = 50, 10
 
@@ -18,8 +17,8 @@ class SuggestionQuerySchema(Schema):
                            validate=validate.Range(min=1, max=MAX_SUGGESTIONS))
 
 
-class MatchSchema(Schema):
-    """``POST /v1/mentoring/matches``."""
+class MatchSchema(CouncilDaySchema):
+    """``POST /v1/mentoring/matches``: ``planned_end`` after the council's ``today``."""
 
     mentor_id = fields.String(required=True, validate=ID)
     mentee_id = fields.String(required=True, validate=ID)
@@ -27,7 +26,7 @@ class MatchSchema(Schema):
 
     @validates("planned_end")
     def _after_today(self, planned_end: str, **_: object) -> None:
-        check_planned_end(planned_end, now().date().isoformat())
+        check_planned_end(planned_end, self.today)
 
 
 class EndMatchSchema(Schema):

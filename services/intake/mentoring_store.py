@@ -16,20 +16,24 @@ from pymongo.errors import DuplicateKeyError
 
 from services.common.errors import Conflict
 from services.intake.mentoring import ACTIVE, ENDED
-from services.intake.storage import MENTOR_LOADS, MENTORING_MATCHES, PARTICIPANTS, Records, Writes
+from services.intake.storage import (
+    MENTOR_LOADS,
+    MENTORING_MATCHES,
+    PARTICIPANTS,
+    Records,
+    Writes,
+    to_document,
+    to_record,
+)
 
 # What ranking and matching read of a participant: never the personal (encrypted) fields.
 PROFILE = {"_id": 1, "role": 1, "employer_id": 1, "occupation_noc": 1, "preferred_language": 1,
            "mentor_capacity": 1}
-_INTERNAL = ("_id", "active_slot")
-
-
-def _profile(document: Mapping) -> dict:
-    return {"id": document["_id"], **{k: v for k, v in document.items() if k != "_id"}}
+_INTERNAL = ("active_slot",)
 
 
 def _match(document: Mapping) -> dict:
-    match = {"id": document["_id"], **{k: v for k, v in document.items() if k not in _INTERNAL}}
+    match = to_record(document, _INTERNAL)
     if "planned_end_reached" in match:
         match["planned_end_reached"] = bool(match["planned_end_reached"])  # $set may store 1/0 (nx-27017)
     return match
@@ -40,13 +44,13 @@ def profile(records: Records, participant_id: str) -> dict | None:
     if not isinstance(participant_id, str):
         return None
     document = records.collection(PARTICIPANTS).find_one({"_id": participant_id}, PROFILE)
-    return None if document is None else _profile(document)
+    return None if document is None else to_record(document)
 
 
 def mentors(records: Records) -> list[dict]:
     """The coded profiles of every mentor of the tenant."""
     found = records.collection(PARTICIPANTS).find({"role": "mentor"}, PROFILE)
-    return [_profile(document) for document in found]
+    return [to_record(document) for document in found]
 
 
 def active_mentees(records: Records, mentor_ids: Iterable[str]) -> dict[str, int]:
@@ -63,10 +67,8 @@ def find_match(records: Records, match_id: str) -> dict | None:
 
 def add_match(tx: Writes, match: Mapping) -> None:
     """Insert an active match; Conflict (409) if its mentee has an active match already."""
-    document = {"_id": match["id"], **{k: v for k, v in match.items() if k != "id"},
-                "active_slot": match["mentee_id"]}
     try:
-        tx.collection(MENTORING_MATCHES).insert_one(document)
+        tx.collection(MENTORING_MATCHES).insert_one(to_document(match, active_slot=match["mentee_id"]))
     except DuplicateKeyError:
         raise Conflict("the mentee has an active match already",
                        fields={"mentee_id": ["Has an active match already."]}) from None

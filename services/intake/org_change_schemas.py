@@ -1,13 +1,13 @@
 """What the organisational-change endpoints accept (``schemas`` has the strict JSON types they share).
 
-Dates of things done (delivered, adopted, certified) default to today, in UTC, and may not lie in
-the future; rules that need stored data (the recommendation a change names) run in ``organisation``.
+Dates of things done (delivered, adopted, certified) default to today and may not lie in the future:
+the council's today, in its time zone, which the service gives each schema (``today=``); rules that
+need stored data (the recommendation a change names) run in ``organisation``.
 """
 from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
 
-from services.common.clock import now
 from services.intake.org_change import (
     AREAS,
     CERTIFICATION_KINDS,
@@ -16,17 +16,13 @@ from services.intake.org_change import (
     not_after_today,
     problems_with_assessment,
 )
-from services.intake.schemas import ID, IsoDate
+from services.intake.schemas import ID, CouncilDaySchema, IsoDate
 
 TEXT = validate.Length(min=1, max=MAX_TEXT)
 
 
-def _today() -> str:
-    return now().date().isoformat()
-
-
-def _check_done(day: str | None) -> None:
-    problems = not_after_today(day, _today()) if day is not None else []
+def _check_done(day: str | None, today: str) -> None:
+    problems = not_after_today(day, today) if day is not None else []
     if problems:
         raise ValidationError(problems)
 
@@ -45,7 +41,7 @@ class RecommendationSchema(Schema):
     text = fields.String(required=True, validate=TEXT)
 
 
-class AssessmentSchema(Schema):
+class AssessmentSchema(CouncilDaySchema):
     """``POST /v1/employers/{id}/assessments``: at least one recommendation."""
 
     delivered_on = IsoDate(load_default=None)
@@ -57,14 +53,14 @@ class AssessmentSchema(Schema):
     @post_load
     def _delivered_today_unless_said(self, assessment: dict, **_: object) -> dict:
         # here, not in a validator: the dates are checked against the defaulted delivered_on
-        assessment["delivered_on"] = assessment["delivered_on"] or _today()
-        problems = problems_with_assessment(assessment, _today())
+        assessment["delivered_on"] = assessment["delivered_on"] or self.today
+        problems = problems_with_assessment(assessment, self.today)
         if problems:
             raise ValidationError(problems)
         return assessment
 
 
-class ChangeSchema(Schema):
+class ChangeSchema(CouncilDaySchema):
     """``POST /v1/employers/{id}/changes``."""
 
     kind = fields.String(required=True, validate=validate.OneOf(AREAS))
@@ -73,10 +69,10 @@ class ChangeSchema(Schema):
 
     @validates("adopted_on")
     def _not_in_the_future(self, adopted_on: str, **_: object) -> None:
-        _check_done(adopted_on)
+        _check_done(adopted_on, self.today)
 
 
-class CertificationSchema(Schema):
+class CertificationSchema(CouncilDaySchema):
     """``POST /v1/participants/{id}/certifications``; ``certified_on`` (additive) defaults to today."""
 
     kind = fields.String(required=True, validate=validate.OneOf(CERTIFICATION_KINDS))
@@ -84,9 +80,9 @@ class CertificationSchema(Schema):
 
     @validates("certified_on")
     def _not_in_the_future(self, certified_on: str | None, **_: object) -> None:
-        _check_done(certified_on)
+        _check_done(certified_on, self.today)
 
     @post_load
     def _certified_today_unless_said(self, certification: dict, **_: object) -> dict:
-        certification["certified_on"] = certification["certified_on"] or _today()
+        certification["certified_on"] = certification["certified_on"] or self.today
         return certification

@@ -6,20 +6,20 @@ from collections.abc import Mapping
 from pymongo.errors import DuplicateKeyError
 
 from services.common.errors import Conflict
-from services.intake.storage import ASSESSMENTS, CERTIFICATIONS, ORG_CHANGES, Records, Writes
-
-
-def _record(document: Mapping) -> dict:
-    return {"id": document["_id"], **{k: v for k, v in document.items() if k != "_id"}}
-
-
-def _document(record: Mapping) -> dict:
-    return {"_id": record["id"], **{k: v for k, v in record.items() if k != "id"}}
+from services.intake.storage import (
+    ASSESSMENTS,
+    CERTIFICATIONS,
+    ORG_CHANGES,
+    Records,
+    Writes,
+    to_document,
+    to_record,
+)
 
 
 def _of_employer(records: Records, collection: str, employer_id: str) -> list[dict]:
     found = records.collection(collection).find({"employer_id": employer_id})
-    return [_record(document) for document in found]
+    return [to_record(document) for document in found]
 
 
 def assessments(records: Records, employer_id: str) -> list[dict]:
@@ -41,7 +41,7 @@ def recommending_assessment(records: Records, employer_id: str, recommendation_i
     """The employer's assessment that made the recommendation ``recommendation_id``, or None."""
     found = records.collection(ASSESSMENTS).find_one({"employer_id": employer_id,
                                                       "recommendations.id": recommendation_id})
-    return None if found is None else _record(found)
+    return None if found is None else to_record(found)
 
 
 def is_certified(records: Records, participant_id: str, kind: str) -> bool:
@@ -52,18 +52,18 @@ def is_certified(records: Records, participant_id: str, kind: str) -> bool:
 
 def add_assessment(tx: Writes, assessment: Mapping) -> None:
     """Insert a delivered assessment."""
-    tx.collection(ASSESSMENTS).insert_one(_document(assessment))
+    tx.collection(ASSESSMENTS).insert_one(to_document(assessment))
 
 
 def add_change(tx: Writes, change: Mapping) -> None:
     """Insert an adopted change."""
-    tx.collection(ORG_CHANGES).insert_one(_document(change))
+    tx.collection(ORG_CHANGES).insert_one(to_document(change))
 
 
 def add_certification(tx: Writes, certification: Mapping) -> None:
     """Insert a certification; Conflict (409) if the participant holds one of its kind already
     (the unique index decides between two made at once)."""
     try:
-        tx.collection(CERTIFICATIONS).insert_one(_document(certification))
+        tx.collection(CERTIFICATIONS).insert_one(to_document(certification))
     except DuplicateKeyError:
         raise Conflict(f"the participant is certified as a {certification['kind']} already") from None

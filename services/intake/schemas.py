@@ -6,10 +6,9 @@ mistake is named instead of guessed at. Rules that need no stored data run here;
 """
 from __future__ import annotations
 
-from datetime import date
-
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from services.common.fields import IsoDate, StrictBoolean, StrictInteger
 from services.intake.cohorts import DELIVERIES, FACILITATORS
 from services.intake.employers import SIZE_CLASSES, resolve_size_class
 from services.intake.enrolments import WITHDRAWAL_REASONS
@@ -25,34 +24,6 @@ from services.intake.programs import PROGRAM_KINDS, check_program
 
 NAME = validate.Length(min=1, max=200)
 ID = validate.Length(min=1, max=64)
-
-
-class StrictBoolean(fields.Boolean):
-    """JSON ``true`` or ``false`` only."""
-
-    def _deserialize(self, value, attr, data, **kwargs) -> bool:
-        if not isinstance(value, bool):
-            raise self.make_error("invalid", input=value)
-        return value
-
-
-class StrictInteger(fields.Integer):
-    """A JSON integer only (not a string, a fraction or a boolean)."""
-
-    def _validated(self, value) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.make_error("invalid", input=value)
-        return value
-
-
-class IsoDate(fields.Date):
-    """A ``YYYY-MM-DD`` date, kept as that text: ISO dates compare correctly as strings."""
-
-    def _deserialize(self, value, attr, data, **kwargs) -> str:
-        if not isinstance(value, str):
-            raise self.make_error("invalid", input=value)
-        parsed: date = super()._deserialize(value, attr, data, **kwargs)
-        return parsed.isoformat()
 
 
 class EmployerSchema(Schema):
@@ -206,3 +177,20 @@ class ConsentWithdrawnSchema(Schema):
 
     participant_id = fields.String(required=True, validate=ID)
     scope = fields.String(required=True, validate=validate.OneOf(CONSENT_SCOPES))
+
+
+class CouncilDaySchema(Schema):
+    """A body whose rules need the council's calendar day: ``today`` (ISO date), decided by the caller
+    (the service, in the council's time zone), so that the schema reads no clock and does no I/O.
+    Built without it (for the OpenAPI document), it describes the body but loads none."""
+
+    def __init__(self, *, today: str | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._today = today
+
+    @property
+    def today(self) -> str:
+        """The council's calendar day the body is checked against."""
+        if self._today is None:
+            raise TypeError(f"{type(self).__name__} loads only with today= (the council's day)")
+        return self._today

@@ -2,17 +2,21 @@
 
 ``IntakeDatabase`` is the nameko dependency: each worker gets an ``IntakeStore`` bound to its
 tenant (through the kernel's ``TenantStore``), so another council's id is simply not found.
-Reads answer records shaped as the API shows them (``id``, not ``_id``); writes go through
-``IntakeStore.transaction()``, whose ``Writes`` also emit events into the same transaction.
+Reads answer records shaped as the API shows them (``id``, not ``_id``: ``to_record``, and
+``to_document`` back, for every intake collection); writes go through ``IntakeStore.transaction()``,
+whose ``Writes`` also emit events into the same transaction.
 
-Personal data (names, email, phone) is stored only in the participant document, and passes only
-through ``_participant_document`` / ``_participant_record``, which seal and open it with the
-tenant's ``FieldCipher`` (``crypto``, keys from ``keys``). The email's uniqueness is decided on
-``email_key``: the keyed hash of the normalised email (``participants.email_key``).
+Intake's collections hold personal data (names, email, phone) only in the participant document, and
+it passes only through ``_participant_document`` / ``_participant_record``, which seal and open it
+with the tenant's ``FieldCipher`` (``crypto``, keys from ``keys``). The email's uniqueness is decided
+on ``email_key``: the keyed hash of the normalised email (``participants.email_key``). The one copy
+in clear is the kernel's: the answer to a registration or consent change sent with an
+``Idempotency-Key``, kept for replays in ``idempotency_keys`` and purged after 24 hours
+(``services.common.idempotency``); erasing the participant forgets it at once (``erasure``).
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -53,24 +57,27 @@ INDEXES: dict[str, list[IndexModel]] = {
 }
 # What encryption at rest covers: sealed in _participant_document, opened in _participant_record.
 PERSONAL_FIELDS = ("given_name", "family_name", "email", "phone")
-_INTERNAL_FIELDS = ("_id", "email_key", "revision")
+# What the API never shows of a record: the email index, the revision concurrent changes conflict on.
+INTERNAL_FIELDS = ("email_key", "revision")
 
 
-def _record(document: Mapping) -> dict:
-    return {"id": document["_id"], **{k: v for k, v in document.items() if k not in _INTERNAL_FIELDS}}
+def to_record(document: Mapping, hidden: Collection[str] = ()) -> dict:
+    """A stored document as the API shows it: ``id`` for ``_id``, without the ``hidden`` fields."""
+    return {"id": document["_id"], **{k: v for k, v in document.items() if k != "_id" and k not in hidden}}
 
 
-def _document(record: Mapping) -> dict:
-    return {"_id": record["id"], **{k: v for k, v in record.items() if k != "id"}}
+def to_document(record: Mapping, **extra: object) -> dict:
+    """A record as stored: ``_id`` for ``id``, with the ``extra`` fields the API does not show."""
+    return {"_id": record["id"], **{k: v for k, v in record.items() if k != "id"}, **extra}
 
 
 def _participant_document(participant: Mapping, cipher: FieldCipher) -> dict:
-    sealed = cipher.encrypt_fields(_document(participant), PERSONAL_FIELDS)
+    sealed = cipher.encrypt_fields(to_document(participant), PERSONAL_FIELDS)
     return {**sealed, "email_key": cipher.email_index(email_key(participant["email"]))}
 
 
 def _participant_record(document: Mapping, cipher: FieldCipher) -> dict:
-    record = cipher.decrypt_fields(_record(document), PERSONAL_FIELDS)
+    record = cipher.decrypt_fields(to_record(document, INTERNAL_FIELDS), PERSONAL_FIELDS)
     # a boolean written by $set can come back as 1/0 (nx-27017)
     record["consent"] = {**record["consent"], **consent_choices(record["consent"])}
     return record
@@ -91,7 +98,9 @@ class Records:
         document = self._collection(kind).find_one({"_id": record_id}) if isinstance(record_id, str) else None
         if document is None:
             return None
-        return _participant_record(document, self._cipher()) if kind == PARTICIPANTS else _record(document)
+        if kind == PARTICIPANTS:
+            return _participant_record(document, self._cipher())
+        return to_record(document, INTERNAL_FIELDS)
 
     def get(self, kind: str, record_id: str) -> dict:
         """Like ``find``, but NotFound (404) when there is none in this tenant."""
@@ -117,7 +126,7 @@ class Records:
     def enrolments(self, cohort_id: str) -> list[dict]:
         """A cohort's enrolments, oldest first."""
         found = self._collection(ENROLMENTS).find({"cohort_id": cohort_id}).sort("enrolled_at", ASCENDING)
-        return [_record(document) for document in found]
+        return [to_record(document) for document in found]
 
     def attendance(self, cohort_id: str) -> list[dict]:
         """A cohort's recorded sessions: ``{cohort_id, session_index, present, recorded_at}`` each."""
@@ -135,7 +144,7 @@ class Writes(Records):
 
     def add(self, kind: str, record: Mapping) -> None:
         """Insert a new employer, program or cohort."""
-        self._collection(kind).insert_one(_document(record))
+        self._collection(kind).insert_one(to_document(record))
 
     def add_participant(self, participant: Mapping) -> None:
         """Insert a participant; Conflict (409) if the email is registered already in this tenant."""
@@ -160,7 +169,7 @@ class Writes(Records):
     def add_enrolment(self, enrolment: Mapping) -> None:
         """Insert an enrolment; Conflict (409) if the participant is enrolled in the cohort already."""
         try:
-            self._collection(ENROLMENTS).insert_one(_document(enrolment))
+            self._collection(ENROLMENTS).insert_one(to_document(enrolment))
         except DuplicateKeyError:
             raise Conflict("the participant is enrolled in this cohort already",
                            fields={"participant_id": ["Already enrolled."]}) from None

@@ -3,7 +3,9 @@ found), the councils' records they make over HTTP, and what intake stored, read 
 from __future__ import annotations
 
 import secrets
+from datetime import UTC, datetime
 
+import pytest
 import requests
 
 from services.common.tenancy import database_name
@@ -14,6 +16,14 @@ MISSING = ["Missing data for required field."]
 CONSENT = {"version": "2026-01", "surveys": True, "research": False, "contact": True}
 EMPLOYER = {"name": "Maple Foods", "sector": "Food processing", "employee_count": 240, "city": "Toronto"}
 SME_DATES = ["2026-03-03", "2026-03-10", "2026-03-17", "2026-03-24"]
+# 21:30 on 10 May 2026 in Toronto (the test councils' zone), already 11 May in UTC
+TORONTO_EVENING, EVENING_DAY, NEXT_DAY = datetime(2026, 5, 11, 1, 30, tzinfo=UTC), "2026-05-10", "2026-05-11"
+
+
+def intake_clock_at(monkeypatch: pytest.MonkeyPatch, moment: datetime) -> None:
+    """Stop the clock intake reads the council's "today" from at ``moment`` (the service runs in the
+    test's process; stamps such as ``created_at`` keep the real time)."""
+    monkeypatch.setattr("services.intake.service.now", lambda: moment)
 
 
 # --- answers ------------------------------------------------------------------------------------

@@ -7,26 +7,31 @@ from __future__ import annotations
 
 import secrets
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import requests
 
 from tests.integration.intake_support import (
     CONSENT,
+    EVENING_DAY,
     MISSING,
+    NEXT_DAY,
+    TORONTO_EVENING,
     assert_not_found,
     assert_refused,
     created,
     employer,
+    intake_clock_at,
     intake_db,
     participant,
     published,
     written,
 )
+from tests.support.council import council_today
 from tests.support.http import Api
 
-TODAY = datetime.now(UTC).date()
+TODAY = council_today()
 PLANNED_END = (TODAY + timedelta(days=180)).isoformat()
 NOT_A_MENTEE = {"mentee_id": ["Not a mentee of this council."]}
 PERSONAL = ("Amina", "Haddad", "example.org", "555 0101")  # participant_body's personal data
@@ -242,6 +247,20 @@ def test_ending_a_match_is_published_and_frees_the_mentor_and_the_mentee(intake,
         "mentee_id": mentee["id"], "ended_on": TODAY.isoformat()}]
     assert [s["mentor_id"] for s in suggest(intake, mentee["id"]).json()["items"]] == [mentor["id"]]
     created(match(intake, mentor["id"], mentee["id"]))
+
+
+def test_in_a_toronto_evening_today_is_the_councils_day_not_the_utc_one(
+        intake, monkeypatch, mongo_client, tenant):
+    intake_clock_at(monkeypatch, TORONTO_EVENING)
+    mentor, mentee = someone(intake, "mentor"), someone(intake, "mentee")
+    assert_refused(match(intake, mentor["id"], mentee["id"], planned_end=EVENING_DAY),
+                   {"planned_end": [f"Must be after today ({EVENING_DAY})."]})
+    made = created(match(intake, mentor["id"], mentee["id"], planned_end=NEXT_DAY))  # tomorrow there
+    answer = end(intake, made["id"], {"reason": "completed", "planned_end_reached": False})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["ended_on"] == EVENING_DAY
+    assert [data["ended_on"] for data in published(mongo_client, tenant["id"], "mentorship.ended")] == [
+        EVENING_DAY]
 
 
 def test_a_match_ends_once(intake, mongo_client, tenant):

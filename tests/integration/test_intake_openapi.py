@@ -10,21 +10,20 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from openapi_spec_validator import validate
 
-from services.common.openapi import api_entrypoints
 from services.intake.service import IntakeService
 from tests.integration.intake_support import CONSENT
-from tests.support.openapi import DocumentedCalls
+from tests.support.council import council_today
+from tests.support.openapi import DocumentedCalls, operations, served_routes
 
 # the kernel's operator endpoints, on every service: they have no error to provoke
 OPS = {"/health", "/ready", "/metrics", "/openapi.json"}
-TODAY = datetime.now(UTC).date()
+TODAY = council_today()
 SESSIONS = [{"date": f"2026-03-{day:02d}", "topic": f"Session {day}"} for day in (3, 10, 17, 24)]
 EMPLOYER, PARTICIPANT = "/v1/employers/{employer_id}", "/v1/participants/{participant_id}"
 COHORT, MATCH = "/v1/cohorts/{cohort_id}", "/v1/mentoring/matches/{match_id}"
@@ -42,27 +41,13 @@ def calls(intake, document) -> DocumentedCalls:
     return DocumentedCalls(intake.base_url, document)
 
 
-def served_routes() -> set[tuple[str, str]]:
-    """(method, OpenAPI path) of every HTTP entrypoint of the service class."""
-    routes = set()
-    for _, extension in api_entrypoints(IntakeService):
-        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", extension.url)
-        routes |= {(method.lower(), path) for method in extension.method.split(",")}
-    return routes
-
-
-def operations(document: dict) -> set[tuple[str, str]]:
-    return {(method, path) for path, item in document["paths"].items() for method in item
-            if method != "parameters"}
-
-
 def test_the_document_is_valid_openapi_3(document):
     validate(document)
     assert document["openapi"].startswith("3.0")
 
 
 def test_every_route_the_service_serves_is_documented_with_its_answer(document):
-    assert operations(document) == served_routes()
+    assert operations(document) == served_routes(IntakeService)
     for method, path in operations(document) - {("get", p) for p in OPS}:
         operation = document["paths"][path][method]
         success = [status for status in operation["responses"] if status.startswith("2")]

@@ -6,25 +6,30 @@ Every test makes its own council (the ``tenant`` fixture), so tests never see ea
 """
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import requests
 
 from tests.integration.intake_support import (
     EMPLOYER,
+    EVENING_DAY,
     MISSING,
+    NEXT_DAY,
+    TORONTO_EVENING,
     assert_not_found,
     assert_refused,
     created,
     employer,
+    intake_clock_at,
     participant,
     published,
     written,
 )
+from tests.support.council import council_today
 from tests.support.http import Api
 
-TODAY = datetime.now(UTC).date()
+TODAY = council_today()
 TOMORROW = (TODAY + timedelta(days=1)).isoformat()
 DELIVERED_ON = (TODAY - timedelta(days=30)).isoformat()
 AREAS = ("Must be one of: policy, promotion_criteria, leader_training, mentoring, resource_group, "
@@ -86,6 +91,22 @@ def test_an_assessment_is_delivered_today_unless_staff_say_when(intake):
     assessment = created(assess(intake, employer(intake)["id"], body))
     assert (assessment["delivered_on"], assessment["interviews"], assessment["gaps"]) == (
         TODAY.isoformat(), [], [])
+
+
+def test_in_a_toronto_evening_dates_done_default_to_and_stop_at_the_councils_day(
+        intake, monkeypatch, mongo_client, tenant):
+    intake_clock_at(monkeypatch, TORONTO_EVENING)
+    employer_id = employer(intake)["id"]
+    body = {"recommendations": [{"area": "mentoring", "text": "Start a mentoring circle."}]}
+    assert created(assess(intake, employer_id, body))["delivered_on"] == EVENING_DAY
+    trainer = leader(intake, employer_id=employer_id)
+    assert created(certify(intake, trainer["id"]))["certified_on"] == EVENING_DAY
+    assert created(change(intake, employer_id, adopted_on=EVENING_DAY))["adopted_on"] == EVENING_DAY
+    assert_refused(change(intake, employer_id, adopted_on=NEXT_DAY),
+                   {"adopted_on": [f"Must not be after today ({EVENING_DAY})."]})
+    [delivered] = published(mongo_client, tenant["id"], "assessment.delivered")
+    [certified] = published(mongo_client, tenant["id"], "trainer.certified")
+    assert (delivered["delivered_on"], certified["certified_on"]) == (EVENING_DAY, EVENING_DAY)
 
 
 @pytest.mark.parametrize(("body", "fields"), [

@@ -155,7 +155,7 @@ def test_another_intake_process_with_the_same_master_key_reads_what_the_first_st
         intake, container_factory, amqp_uri, tenant):
     personal = accented_person()
     participant = register(intake, personal).json()
-    restarted = Api(start_service(container_factory, IntakeService, amqp_uri), tenant["staff"])
+    restarted = Api(start_service(container_factory, IntakeService, amqp_uri, fresh=False), tenant["staff"])
     assert restarted.get(f"/v1/participants/{participant['id']}").json() == participant
     assert register(restarted, {**accented_person(), "email": personal["email"]}).status_code == 409
 

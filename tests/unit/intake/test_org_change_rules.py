@@ -4,7 +4,6 @@ from itertools import count
 import pytest
 from marshmallow import ValidationError
 
-from services.common.clock import now
 from services.intake.org_change import (
     employer_view,
     new_assessment,
@@ -80,16 +79,19 @@ def test_an_employer_reads_with_its_assessments_changes_and_trainers_in_date_ord
     assert view["name"] == "Maple"
 
 
-def test_an_assessment_is_delivered_today_unless_staff_say_when():
-    today = now().date().isoformat()
-    loaded = AssessmentSchema().load({"recommendations": [RECOMMENDATION]})
-    assert loaded == {"delivered_on": today, "interviews": [], "gaps": [],
+def test_an_assessment_is_delivered_on_the_councils_today_unless_staff_say_when():
+    loaded = AssessmentSchema(today=TODAY).load({"recommendations": [RECOMMENDATION]})
+    assert loaded == {"delivered_on": TODAY, "interviews": [], "gaps": [],
                       "recommendations": [RECOMMENDATION]}
+    with pytest.raises(ValidationError) as refused:
+        AssessmentSchema(today=TODAY).load({"delivered_on": "2026-05-11", "interviews": [],
+                                            "recommendations": [RECOMMENDATION]})
+    assert refused.value.messages == {"delivered_on": ["Must not be after today (2026-05-10)."]}
 
 
 def test_an_assessment_needs_a_recommendation_from_the_known_areas():
     with pytest.raises(ValidationError) as refused:
-        AssessmentSchema().load({"recommendations": [{"area": "pay", "text": ""}], "gaps": [7]})
+        AssessmentSchema(today=TODAY).load({"recommendations": [{"area": "pay", "text": ""}], "gaps": [7]})
     assert refused.value.messages == {
         "recommendations": {0: {"area": ["Must be one of: policy, promotion_criteria, leader_training, "
                                          "mentoring, resource_group, continued_program, other."],
@@ -97,15 +99,26 @@ def test_an_assessment_needs_a_recommendation_from_the_known_areas():
         "gaps": {0: ["Not a valid string."]}}
 
 
-def test_a_change_or_certification_cannot_be_dated_in_the_future():
+def test_a_change_or_certification_cannot_be_dated_after_the_councils_today():
+    future = ["Must not be after today (2026-05-10)."]
+    assert ChangeSchema(today=TODAY).load({"kind": "policy", "adopted_on": TODAY})["adopted_on"] == TODAY
     with pytest.raises(ValidationError) as refused:
-        ChangeSchema().load({"kind": "policy", "adopted_on": "2999-01-01"})
-    assert list(refused.value.messages) == ["adopted_on"]
+        ChangeSchema(today=TODAY).load({"kind": "policy", "adopted_on": "2026-05-11"})
+    assert refused.value.messages == {"adopted_on": future}
     with pytest.raises(ValidationError) as refused:
-        CertificationSchema().load({"kind": "trainer", "certified_on": "2999-01-01"})
-    assert list(refused.value.messages) == ["certified_on"]
+        CertificationSchema(today=TODAY).load({"kind": "trainer", "certified_on": "2026-05-11"})
+    assert refused.value.messages == {"certified_on": future}
 
 
-def test_a_certification_is_dated_today_unless_staff_say_when():
-    assert CertificationSchema().load({"kind": "trainer"}) == {"kind": "trainer",
-                                                               "certified_on": now().date().isoformat()}
+def test_a_certification_is_dated_on_the_councils_today_unless_staff_say_when():
+    assert CertificationSchema(today=TODAY).load({"kind": "trainer"}) == {"kind": "trainer",
+                                                                          "certified_on": TODAY}
+
+
+def test_a_schema_of_dates_done_loads_nothing_without_the_councils_today():
+    bodies = ((AssessmentSchema(), {"recommendations": [RECOMMENDATION]}),
+              (ChangeSchema(), {"kind": "policy", "adopted_on": TODAY}),
+              (CertificationSchema(), {"kind": "trainer", "certified_on": TODAY}))
+    for schema, body in bodies:
+        with pytest.raises(TypeError, match="today="):
+            schema.load(body)
