@@ -96,7 +96,7 @@ def validate_answers(
     Only the items shown to `role` may be answered; any other key is an "Unknown item.". Blank
     answers count as missing. Messages are in `lang`.
     """
-    values = _as_lists(raw)
+    values = as_lists(raw)
     items = {item.id: item for item in items_for_role(instrument, role)}
     errors = {key: [message("unknown", lang)] for key in values if key not in items}
     clean: dict = {}
@@ -118,7 +118,7 @@ def coded_answers(instrument: Instrument, answers: Mapping) -> dict:
     return {key: value for key, value in answers.items() if (item := instrument.item(key)) and item.coded}
 
 
-def _as_lists(raw: Mapping) -> dict[str, list]:
+def as_lists(raw: Mapping) -> dict[str, list]:
     """Every raw answer as a list of values, whether from JSON, a form dict or a werkzeug MultiDict."""
     if hasattr(raw, "getlist"):
         return {key: raw.getlist(key) for key in raw}
@@ -245,12 +245,13 @@ def _number_from_text(text: str) -> int | float:
 
 def _range_error(low: float | None, high: float | None) -> InvalidAnswer:
     if low is not None and high is not None:
-        return InvalidAnswer("range", min=_bound(low), max=_bound(high))
+        return InvalidAnswer("range", min=format_bound(low), max=format_bound(high))
     if low is not None:
-        return InvalidAnswer("range_min", min=_bound(low))
-    return InvalidAnswer("range_max", max=_bound(high))
+        return InvalidAnswer("range_min", min=format_bound(low))
+    return InvalidAnswer("range_max", max=format_bound(high))
 
 
-def _bound(number: float) -> str:
+def format_bound(number: float) -> str:
+    """A number item's bound as messages and the form show it (``-100``, ``2.5``)."""
     return f"{number:g}"
 

@@ -1,16 +1,14 @@
 """Which instruments a tenant has: the standard CAIP ones (every tenant, from the start) and its own."""
 from __future__ import annotations
 
+from pymongo.errors import DuplicateKeyError
+
 from services.common.errors import Conflict, NotFound
 from services.common.mongo import TenantStore
 from services.surveys import storage
-from services.surveys.instruments import (
-    Instrument,
-    dump_instrument,
-    load_instrument,
-    standard_instrument_for,
-    standard_instruments,
-)
+from services.surveys.instrument_schema import dump_instrument, load_instrument
+from services.surveys.instruments import Instrument
+from services.surveys.standard import standard_instrument_for, standard_instruments
 from services.surveys.storage import Db
 
 
@@ -28,9 +26,12 @@ def add(store: TenantStore, posted: dict) -> dict:
         # standard keys belong to the platform: a tenant's version of one would shadow its next release
         raise Conflict(f"{instrument.key} is a standard instrument", fields={"key": ["Already exists."]})
     definition = dump_instrument(instrument)
-    if not storage.insert_instrument(store, definition):
+    try:
+        with store.transaction() as tx:  # even a lone write: outside one, nx-27017 joins another's
+            storage.insert_instrument(tx, definition)
+    except DuplicateKeyError:
         raise Conflict(f"{instrument.key} version {instrument.version} exists",
-                       fields={"version": ["Already exists."]})
+                       fields={"version": ["Already exists."]}) from None
     return {**definition, "standard": False}
 
 

@@ -27,18 +27,17 @@ from services.surveys.projections import cancel
 BATCH = 500  # per step and pass; what is left goes out on the next tick
 
 
-def run_due_pass(store: TenantStore, as_of: datetime, *, base_url: str, timezone: str,
-                 limit: int = BATCH) -> dict:
-    """Run every step as of ``as_of``; returns the counts (see ``summary``)."""
-    at = stamp(as_of)
-    outcomes: Counter = Counter()
-    for invitation in storage.first_sends_due(store, at, limit):
-        outcomes[_guarded(_mail, store, invitation, as_of, base_url, timezone)] += 1
-    for invitation in storage.reminders_due(store, at, rules.MAX_REMINDERS, limit):
-        outcomes[_guarded(_mail, store, invitation, as_of, base_url, timezone)] += 1
-    for invitation in storage.expiries_due(store, at, limit):
-        outcomes[_guarded(_expire, store, invitation, as_of)] += 1
-    return summary(outcomes)
+def run_due_pass(store: TenantStore, as_of: datetime, *, base_url: str, timezone: str) -> dict:
+    """Run every step as of ``as_of``, on ``BATCH`` invitations each at most; returns the counts (see
+    ``summary``). An invitation another pass dealt with first counts nowhere: that pass counts it."""
+    at, done = stamp(as_of), []
+    for invitation in storage.first_sends_due(store, at, BATCH):
+        done.append(_guarded(_mail, store, invitation, as_of, base_url, timezone))
+    for invitation in storage.reminders_due(store, at, rules.MAX_REMINDERS, BATCH):
+        done.append(_guarded(_mail, store, invitation, as_of, base_url, timezone))
+    for invitation in storage.expiries_due(store, at, BATCH):
+        done.append(_guarded(_expire, store, invitation, as_of))
+    return summary(Counter(outcome for outcome in done if outcome is not None))
 
 
 def summary(outcomes: Counter) -> dict:
@@ -49,13 +48,14 @@ def summary(outcomes: Counter) -> dict:
             "cancelled": outcomes["cancelled"], "waiting": outcomes["waiting"]}
 
 
-def _guarded(step: Callable[..., str], store: TenantStore, invitation: dict, *args) -> str:
+def _guarded(step: Callable[..., str | None], store: TenantStore, invitation: dict, *args) -> str | None:
+    """The step's outcome; None when another pass dealt with the invitation first."""
     try:
         return step(store, invitation, *args)
     except DuplicateKeyError:
-        return "lost"  # the ledger already has this mail: another pass asked for it
+        return None  # the ledger already has this mail: another pass asked for it
     except WriteConflict:
-        return "lost"  # another pass changed this invitation first; it did the work
+        return None  # another pass changed this invitation first; it did the work
 
 
 def _context(store: TenantStore, invitation: dict) -> rules.SendContext:
@@ -65,7 +65,7 @@ def _context(store: TenantStore, invitation: dict) -> rules.SendContext:
                              storage.cohort(store, cohort_id))
 
 
-def _mail(store: TenantStore, invitation: dict, as_of: datetime, base_url: str, timezone: str) -> str:
+def _mail(store: TenantStore, invitation: dict, as_of: datetime, base_url: str, timezone: str) -> str | None:
     """The first mail of a scheduled invitation, or the next reminder of a sent one; or, if what we
     know now says so, its cancellation."""
     decision = rules.send_decision(invitation, _context(store, invitation), as_of, timezone)
@@ -73,7 +73,7 @@ def _mail(store: TenantStore, invitation: dict, as_of: datetime, base_url: str, 
         return "waiting"
     with store.transaction() as tx:
         if decision != rules.SEND:
-            return "cancelled" if cancel(tx, invitation, decision, as_of) else "lost"
+            return "cancelled" if cancel(tx, invitation, decision, as_of) else None
         if invitation["status"] == rules.SCHEDULED:
             changes = rules.sent_changes(as_of, timezone, _role_now(store, invitation))
             outcome = "sent"
@@ -81,7 +81,7 @@ def _mail(store: TenantStore, invitation: dict, as_of: datetime, base_url: str, 
             changes = rules.reminded_changes(invitation, as_of, timezone)
             outcome = "reminded"
         if not storage.change_invitation(tx, invitation, changes, match=("status", "reminders")):
-            return "lost"
+            return None
         _send_link(tx, store.tenant_id, {**invitation, **changes}, base_url, changes["reminders"], as_of)
     return outcome
 
@@ -93,10 +93,10 @@ def _role_now(store: TenantStore, invitation: dict) -> str:
     return role if role and items_for_role(instrument, role) else invitation["role"]
 
 
-def _expire(store: TenantStore, invitation: dict, as_of: datetime) -> str:
+def _expire(store: TenantStore, invitation: dict, as_of: datetime) -> str | None:
     with store.transaction() as tx:
         if not storage.change_invitation(tx, invitation, {"status": rules.EXPIRED, "ended_at": stamp(as_of)}):
-            return "lost"
+            return None
         tx.emit("invitation.expired", {"invitation_id": invitation["_id"]}, subject=invitation["_id"])
     return "expired"
 

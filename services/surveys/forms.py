@@ -17,7 +17,7 @@ from typing import Any
 from jinja2 import Environment
 
 from services.common.templates import environment
-from services.surveys.answers import LIKERT_VALUES, YES_NO_VALUES
+from services.surveys.answers import LIKERT_VALUES, YES_NO_VALUES, as_lists, format_bound
 from services.surveys.instruments import NONE_OPTION, TEXT_MAX_LENGTH, Instrument, Item, items_for_role
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -155,16 +155,16 @@ def render_thanks(lang: str, council_name: str) -> str:
     return _render("thanks.html", lang, council_name=council_name, title=UI[lang]["thanks_title"])
 
 
-def render_gone(lang: str) -> str:
-    """The page for a used or expired link (served with HTTP 410)."""
-    lang = language(lang)
-    return _render("gone.html", lang, council_name="", title=UI[lang]["gone_title"])
+GONE, NOT_FOUND = "gone", "not_found"  # the notices: a used or expired link (410), no such link (404)
 
 
-def render_not_found(lang: str) -> str:
-    """The page for a link that leads to no invitation (served with HTTP 404)."""
+def render_notice(notice: str, lang: str) -> str:
+    """The page of a link that cannot be answered: ``GONE`` or ``NOT_FOUND`` (``UI``'s ``<notice>_title``
+    and ``<notice>_body``)."""
     lang = language(lang)
-    return _render("not_found.html", lang, council_name="", title=UI[lang]["not_found_title"])
+    ui = UI[lang]
+    return _render("notice.html", lang, council_name="", title=ui[f"{notice}_title"],
+                   body=ui[f"{notice}_body"])
 
 
 def language(lang: str | None) -> str:
@@ -184,10 +184,8 @@ def _render(template: str, lang: str, **context: Any) -> str:
 
 def _answer_strings(answers: Mapping) -> dict[str, list[str]]:
     """Answers as the strings a form would carry: a list per item (from JSON, clean values or a MultiDict)."""
-    if hasattr(answers, "getlist"):
-        return {key: [_as_string(value) for value in answers.getlist(key)] for key in answers}
-    return {key: [_as_string(each) for each in (value if isinstance(value, (list, tuple)) else [value])]
-            for key, value in answers.items() if value is not None}
+    return {key: [_as_string(value) for value in values if value is not None]
+            for key, values in as_lists(answers).items()}
 
 
 def _as_string(value: Any) -> str:
@@ -232,14 +230,10 @@ def _extras(item: Item, lang: str) -> dict[str, Any]:
     """The hint and the HTML attributes of a number, date or text input."""
     ui = UI[lang]
     if item.type == "number":
-        bounds = {"min": _bound(item.min), "max": _bound(item.max)}
-        hint = ui["number_hint"].format(**bounds) if None not in (item.min, item.max) else ""
-        attributes = {key: value for key, value in bounds.items() if value is not None}
-        return {"hint": hint, "attributes": attributes}
+        bounds = {key: format_bound(value) for key, value in (("min", item.min), ("max", item.max))
+                  if value is not None}
+        hint = ui["number_hint"].format(**bounds) if len(bounds) == 2 else ""
+        return {"hint": hint, "attributes": bounds}
     if item.type == "date":
         return {"hint": ui["date_hint"]}
     return {"hint": ui["text_hint"].format(max=TEXT_MAX_LENGTH), "attributes": {"maxlength": TEXT_MAX_LENGTH}}
-
-
-def _bound(number: float | None) -> str | None:
-    return None if number is None else f"{number:g}"

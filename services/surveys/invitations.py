@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from services.common.clock import parse_stamp, stamp
+from services.common.clock import local_day, parse_stamp, stamp
 from services.common.ids import new_id
 from services.surveys.instruments import Instrument, items_for_role
 
@@ -36,13 +36,9 @@ SEND_TIME = time(9, 0)
 
 # why an invitation is cancelled (EVENTS.md; `cohort_ended` is ours, docs/events.md)
 WITHDRAWN, CONSENT, ERASED, COHORT_ENDED = "withdrawn", "consent", "erased", "cohort_ended"
+REASONS = (WITHDRAWN, CONSENT, ERASED, COHORT_ENDED)
 WAIT = "wait"  # the participant's registration has not reached us: decide on a later pass
 SEND = "send"
-
-
-def local_day(moment: datetime, timezone: str) -> date:
-    """The calendar day ``moment`` falls on in the council's time zone."""
-    return moment.astimezone(ZoneInfo(timezone)).date()
 
 
 def send_moment(day: date, timezone: str) -> datetime:

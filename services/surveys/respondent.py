@@ -13,7 +13,7 @@ from services.common.http import html_response, json_body, json_response
 from services.common.mongo import TenantStore
 from services.surveys import responses
 from services.surveys.council import CouncilView
-from services.surveys.forms import language, render_form, render_gone, render_not_found, render_thanks
+from services.surveys.forms import GONE, NOT_FOUND, language, render_form, render_notice, render_thanks
 from services.surveys.instruments import LANGUAGES
 from services.surveys.participants import language_of
 from services.surveys.responses import LinkClosed, Opened
@@ -76,6 +76,6 @@ def _refuse(refused: Exception, request: Request, as_json: bool) -> Response:
 
 def _refusal_page(refused: Exception, request: Request) -> Response:
     if isinstance(refused, NotFound):
-        return html_response(404, render_not_found(page_language(request, None)))
+        return html_response(404, render_notice(NOT_FOUND, page_language(request, None)))
     opened = refused.opened if isinstance(refused, LinkClosed) else None
-    return html_response(410, render_gone(page_language(request, opened)))
+    return html_response(410, render_notice(GONE, page_language(request, opened)))

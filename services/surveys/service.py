@@ -6,10 +6,11 @@ Entrypoints translate and delegate; the rules live in ``invitations``, ``due``, 
 from __future__ import annotations
 
 from services.common import ops
-from services.common.clock import now, parse_stamp
+from services.common.clock import now
 from services.common.events import event_handler
 from services.common.http import ADMIN, READERS, STAFF, api, json_body
 from services.common.mongo import TenantDatabase
+from services.common.openapi import Page
 from services.common.timers import tenant_timer
 from services.surveys import (
     catalog,
@@ -22,6 +23,7 @@ from services.surveys import (
 )
 from services.surveys.council import Council
 from services.surveys.due import run_due_pass
+from services.surveys.instrument_schema import InstrumentSchema
 
 
 # `ops.ServiceBase`, not the bare name: `nameko run services.surveys.service` runs every class with
@@ -66,8 +68,7 @@ class SurveysService(ops.ServiceBase):
     @event_handler("intake", "mentorship.ended")
     def on_mentorship_ended(self, event: dict) -> None:
         data = schemas.MentorshipEndedSchema().load(event["data"])
-        ended_on = data["ended_on"] or parse_stamp(event["time"]).date()
-        projections.mentorship_ended(self.db, data, ended_on, self.council.timezone, now())
+        projections.mentorship_ended(self.db, data, event["time"], self.council.timezone, now())
 
     @event_handler("intake", "participant.withdrawn")
     def on_participant_withdrawn(self, event: dict) -> None:
@@ -86,8 +87,12 @@ class SurveysService(ops.ServiceBase):
         """The due-work pass as of now, for each served tenant."""
         return self._due_pass(now())
 
-    @api("POST", "/v1/scheduler/run", roles=ADMIN)
+    @api("POST", "/v1/scheduler/run", roles=ADMIN, body=schemas.SchedulerRunSchema, answer=schemas.RunAnswer)
     def run_scheduler(self, request):
+        """Run the due-work pass as of an instant (``as_of``), as the timer does with the current time.
+
+        It sends what fell due (or cancels it, as of what is known then), reminds who has not
+        answered, and expires what closed."""
         as_of = schemas.SchedulerRunSchema().load(json_body(request))["as_of"]
         return 200, self._due_pass(as_of)
 
@@ -96,16 +101,24 @@ class SurveysService(ops.ServiceBase):
 
     # --- instruments and invitations -------------------------------------------------------------
 
-    @api("GET", "/v1/instruments", roles=READERS)
+    @api("GET", "/v1/instruments", roles=READERS, answer=schemas.InstrumentsAnswer)
     def list_instruments(self, request):
+        """The standard CAIP instruments and the council's own."""
         return 200, {"items": catalog.listing(self.db), "next": None}
 
-    @api("POST", "/v1/instruments", roles=STAFF)
+    @api("POST", "/v1/instruments", roles=STAFF, body=InstrumentSchema, answer=schemas.InstrumentAnswer,
+         status=201)
     def create_instrument(self, request):
+        """Add one of the council's own instruments (409: a standard key, or a version it has).
+
+        It keeps the standard items of its wave that the indicators read, and from then on replaces
+        the standard instrument for new invitations of that wave and its roles."""
         return 201, catalog.add(self.db, json_body(request))
 
-    @api("GET", "/v1/invitations", roles=STAFF)
+    @api("GET", "/v1/invitations", roles=STAFF, query=schemas.InvitationQuerySchema,
+         answer=schemas.InvitationsAnswer)
     def list_invitations(self, request):
+        """Invitations, filtered and paged in id order (never with their links)."""
         query = schemas.InvitationQuerySchema().load(request.args.to_dict())
         limit, after = query.pop("limit"), query.pop("after")
         found = storage.invitation_page(self.db, query, limit, after)
@@ -113,15 +126,25 @@ class SurveysService(ops.ServiceBase):
 
     # --- responses -------------------------------------------------------------------------------
 
-    @api("GET", "/r/<token>", public=True, token_arg="token")
+    # a respondent's link (`<tenant>.<secret>`): pages in the participant's language, or `?lang=`
+    @api("GET", "/r/<token>", token_arg="token", answer=Page, conflicts=(410,))
     def respondent_form(self, request, token: str):
+        """The survey form (HTML); 404 for no such link, 410 for one used or expired."""
         return respondent.show_form(self.db, self.council, request, token)
 
-    @api("POST", "/r/<token>", public=True, token_arg="token")
+    @api("POST", "/r/<token>", token_arg="token", body=schemas.RespondentAnswersSchema,
+         answer=schemas.SubmittedPage, conflicts=(410,))
     def respondent_submit(self, request, token: str):
+        """Submit the answers, from the form or as JSON: the thank-you page, or (400) the errors.
+
+        A browser gets the form again with each error by its item and the answers kept."""
         return respondent.submit(self.db, self.council, request, token)
 
-    @api("POST", "/v1/responses", roles=STAFF)
+    @api("POST", "/v1/responses", roles=STAFF, body=schemas.PaperResponseSchema,
+         answer=schemas.PaperResponseAnswer, status=201)
     def create_paper_response(self, request):
+        """Enter a paper response, validated as a respondent's answers are.
+
+        409: the invitation takes no response now (answered, expired, cancelled)."""
         body = schemas.PaperResponseSchema().load(json_body(request))
         return 201, responses.record_paper(self.db, body["invitation_id"], body["answers"], now())

@@ -11,10 +11,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from pymongo import ASCENDING, IndexModel
-from pymongo.errors import DuplicateKeyError
 
 from services.common.clock import stamp
-from services.common.mongo import TenantStore
 from services.common.paging import page
 from services.surveys.invitations import OPEN, SCHEDULED, SENT
 
@@ -184,16 +182,11 @@ def own_instrument(db: Db, key: str, version: int) -> dict | None:
     return db[INSTRUMENTS].find_one({"_id": f"{key}@{version}"})
 
 
-def insert_instrument(store: TenantStore, definition: dict) -> bool:
-    """Store a tenant instrument; False if that key and version exist."""
+def insert_instrument(db: Db, definition: dict) -> None:
+    """Store a tenant instrument (DuplicateKeyError if that key and version exist)."""
     doc = {"_id": f"{definition['key']}@{definition['version']}", "key": definition["key"],
            "version": definition["version"], "instrument": definition, "created_at": stamp()}
-    try:
-        with store.transaction() as tx:  # even a lone write: outside one, nx-27017 joins another's
-            tx[INSTRUMENTS].insert_one(doc)
-    except DuplicateKeyError:
-        return False
-    return True
+    db[INSTRUMENTS].insert_one(doc)
 
 
 # --- withdrawals ---------------------------------------------------------------------------------

@@ -21,8 +21,9 @@ class Intake:
     def __init__(self, amqp_uri: str, tenant_id: str, survey_db):
         self.amqp_uri, self.tenant_id, self.db = amqp_uri, tenant_id, survey_db
 
-    def publish(self, event_type: str, data: dict) -> dict:
-        event = new_event("intake", event_type, self.tenant_id, data)
+    def publish(self, event_type: str, data: dict, at: datetime | None = None) -> dict:
+        """Publish ``event_type`` with ``data``, stamped ``at`` (now unless told)."""
+        event = new_event("intake", event_type, self.tenant_id, data, at=at)
         publish_event(self.amqp_uri, "intake", event)
         return event
 

@@ -3,7 +3,7 @@ anchored on the cohort's real end, mentees' follow-ups after their match, erasur
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from services.common.clock import parse_stamp, stamp
 from tests.integration.surveys_support import (
@@ -83,6 +83,26 @@ def test_a_mentee_gets_fu3_and_fu12_after_the_match_ends_with_the_match_as_cohor
     form = surveys.with_key(None).get(f"/r/{token}")
     assert form.status_code == 200 and "Which describes your work now?" in form.text
     assert "more confident navigating" not in form.text  # a newcomer's item, not a mentee's
+
+
+def test_a_match_ended_without_its_day_is_anchored_on_the_councils_day_at_the_event_time(
+        surveys, intake_events):
+    mentee = intake_events.register(role="mentee")
+    match_id = f"m{secrets.token_hex(4)}"
+    intake_events.publish("mentorship.matched", {
+        "match_id": match_id, "mentor_id": "mentor1", "mentee_id": mentee, "occupation_noc": "21231",
+        "score": 0.9, "planned_end": "2027-01-01"})
+    day = council_today()
+    # 02:00 UTC the next day is still `day` in Toronto (22:00 or 21:00): the UTC date is a day late
+    late_evening = datetime.combine(day + timedelta(days=1), time(2), UTC)
+    intake_events.publish("mentorship.ended", {
+        "match_id": match_id, "reason": "completed", "planned_end_reached": True, "mentee_id": mentee},
+        at=late_evening)
+    found = eventually(lambda: len(got := invitations(surveys, cohort_id=match_id)) == 2 and got,
+                       what="two follow-ups")
+    by_wave = {each["wave"]: each["due_at"] for each in found}
+    assert by_wave == {"fu3": stamp(nine_in_toronto(day + timedelta(days=90))),
+                       "fu12": stamp(nine_in_toronto(day + timedelta(days=365)))}
 
 
 def test_erasure_cancels_open_invitations_forgets_links_and_free_text_but_keeps_coded_answers(
@@ -174,3 +194,19 @@ def test_an_own_instrument_without_the_standard_items_is_a_400_and_nothing_is_st
         "Must keep the standard items the indicators read for manager: actions_taken, prepared_to_support, "
         "manager_practices, open_communication."]}
     assert "thin_fu3" not in {each["key"] for each in staff.get("/v1/instruments").json()["items"]}
+
+
+def test_an_own_instrument_takes_json_booleans_and_integers_only(surveys, tenant):
+    staff = surveys.with_key(tenant["staff"])
+    item = {"id": "liked", "type": "yes_no", "text": {"en": "Liked it?", "fr": "Aimé?"}}
+    body = {"key": "strict_baseline", "version": 1, "wave": "baseline", "roles": ["trainer"], "items": [item]}
+    for bad, fields in (({"items": [{**item, "required": "yes"}]}, {"items": {"0": {"required": [
+                            "Not a valid boolean."]}}}),
+                        ({"items": [{**item, "required": 1}]}, {"items": {"0": {"required": [
+                            "Not a valid boolean."]}}}),
+                        ({"version": True}, {"version": ["Not a valid integer."]})):
+        answer = staff.post("/v1/instruments", {**body, **bad})
+        assert (answer.status_code, answer.json()) == (400, {
+            "error": "VALIDATION_ERROR", "message": "the request is not valid", "fields": fields}), bad
+    assert "strict_baseline" not in {each["key"] for each in staff.get("/v1/instruments").json()["items"]}
+    assert staff.post("/v1/instruments", {**body, "items": [{**item, "required": True}]}).status_code == 201

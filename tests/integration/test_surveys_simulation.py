@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 
 import requests
 
-from services.cli.infra import ServiceProcesses, free_port
+from services.cli.infra import free_port, running_services, service_env
 from services.common.clock import stamp
 from services.common.runtime import is_replica_set
 from services.surveys.service import SurveysService
@@ -66,7 +66,7 @@ def test_a_year_of_a_cohort_sends_each_mail_on_its_day_and_never_twice(
     eventually(lambda: len(invitations(surveys, cohort_id=cohort_id, limit=100)) == 4 + 4 + 4 + 3,
                what="every wave scheduled")
     # a second instance of the service, as a second pod would be
-    second = Api(start_service(container_factory, SurveysService, amqp_uri), tenant["admin"])
+    second = Api(start_service(container_factory, SurveysService, amqp_uri, fresh=False), tenant["admin"])
 
     mails, sent_on = Mails(survey_db), defaultdict(list)
     run_pass(surveys, datetime.now(COUNCIL_TIMEZONE))  # the baselines: due at enrolment, sent at once
@@ -125,14 +125,10 @@ def test_a_year_of_a_cohort_sends_each_mail_on_its_day_and_never_twice(
 def test_a_pass_killed_mid_way_and_restarted_asks_for_each_mail_once(
         amqp_uri, mongo_uri, tenant, survey_db, tmp_path):
     port = free_port()
-    env = {"AMQP_URI": amqp_uri, "MONGO_URI": mongo_uri, "SERVED_TENANTS": "*",
-           "SCHEDULER_INTERVAL_SECONDS": "3600", "OUTBOX_POLL_SECONDS": "0.1",
-           "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
-    processes = ServiceProcesses(tmp_path / "logs", services=("surveys",))
-    processes.start(env, {"surveys": port})
-    try:
-        processes.wait_ready(timeout=60)
-        surveys = Api(f"http://127.0.0.1:{port}", tenant["admin"])
+    env = service_env(amqp_uri, mongo_uri, ports={"surveys": port}, SCHEDULER_INTERVAL_SECONDS="3600",
+                      OUTBOX_POLL_SECONDS="0.1")
+    with running_services(env, tmp_path, {"surveys": port}, services=("surveys",), timeout=60) as processes:
+        surveys = Api(processes.urls["surveys"], tenant["admin"])
         intake_events = Intake(amqp_uri, tenant["id"], survey_db)
         people = [f"p{secrets.token_hex(4)}" for _ in range(300)]
         for pid in people:
@@ -163,7 +159,7 @@ def test_a_pass_killed_mid_way_and_restarted_asks_for_each_mail_once(
         done_before = survey_db["sends"].count_documents({})
         assert done_before < 300, "the pass finished before it could be killed"
 
-        processes.start(env, {"surveys": port})
+        processes.restart("surveys")
         processes.wait_ready(timeout=60)
         result = run_pass(surveys, datetime.fromisoformat(as_of.replace("Z", "+00:00")))
         assert result["sent"] == 300 - done_before
@@ -179,5 +175,3 @@ def test_a_pass_killed_mid_way_and_restarted_asks_for_each_mail_once(
             assert len(asked) >= 299
         statuses = {i["status"] for i in invitations(surveys, cohort_id=cohort_id, wave="post", limit=500)}
         assert statuses == {"sent"}
-    finally:
-        processes.stop()

@@ -3,7 +3,8 @@
 import pytest
 
 from services.surveys.answers import coded_answers, validate_answers
-from services.surveys.instruments import load_instrument, standard_instrument_for
+from services.surveys.instrument_schema import load_instrument
+from services.surveys.standard import standard_instrument_for
 
 POST = standard_instrument_for("post")
 FU3 = standard_instrument_for("fu3")

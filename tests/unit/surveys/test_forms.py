@@ -5,8 +5,9 @@ from html.parser import HTMLParser
 import pytest
 
 from services.surveys.answers import validate_answers
-from services.surveys.forms import render_form, render_gone, render_not_found, render_thanks
-from services.surveys.instruments import ROLES, items_for_role, standard_instrument_for, standard_instruments
+from services.surveys.forms import GONE, NOT_FOUND, render_form, render_notice, render_thanks
+from services.surveys.instruments import ROLES, items_for_role
+from services.surveys.standard import standard_instrument_for, standard_instruments
 
 FU3 = standard_instrument_for("fu3")
 FU12 = standard_instrument_for("fu12")
@@ -226,14 +227,14 @@ def test_thanks_page_in_both_languages():
 
 
 def test_gone_page_says_the_link_can_no_longer_be_used():
-    english, french = Page(render_gone("en")), Page(render_gone("fr"))
+    english, french = Page(render_notice(GONE, "en")), Page(render_notice(GONE, "fr"))
     assert "This survey link can no longer be used" in english.text
     assert french.lang == "fr" and "Ce lien de questionnaire n'est plus valide" in french.text
     assert "?lang=en" in french.links
 
 
 def test_not_found_page_asks_to_check_the_link():
-    english, french = Page(render_not_found("en")), Page(render_not_found("fr"))
+    english, french = Page(render_notice(NOT_FOUND, "en")), Page(render_notice(NOT_FOUND, "fr"))
     assert "We could not find this survey link" in english.text
     assert french.lang == "fr" and "Nous ne trouvons pas ce lien de questionnaire" in french.text
     assert "?lang=en" in french.links

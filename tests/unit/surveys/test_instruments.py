@@ -5,15 +5,9 @@ import json
 import pytest
 from marshmallow import ValidationError
 
-from services.surveys.instruments import (
-    ROLES,
-    Instrument,
-    dump_instrument,
-    items_for_role,
-    load_instrument,
-    standard_instrument_for,
-    standard_instruments,
-)
+from services.surveys.instrument_schema import dump_instrument, load_instrument
+from services.surveys.instruments import ROLES, Instrument, items_for_role
+from services.surveys.standard import standard_instrument_for, standard_instruments
 
 ALL = set(ROLES)
 LEADERS = {"hr_leader", "senior_leader"}
@@ -161,6 +155,18 @@ def test_a_posted_instrument_loads_into_the_model():
 def test_a_posted_instrument_names_every_bad_top_level_field():
     errors = _errors(_posted(key="Exit Interview", version=0, wave="fu6", roles=["boss"]))
     assert set(errors) == {"key", "version", "wave", "roles"}
+
+
+@pytest.mark.parametrize("required", ["yes", 1, "true"])
+def test_required_is_a_json_boolean_only(required):
+    body = _posted()
+    body["items"][0]["required"] = required
+    assert _errors(body) == {"items": {0: {"required": ["Not a valid boolean."]}}}
+
+
+@pytest.mark.parametrize("version", [True, "2", 2.5])
+def test_version_is_a_json_integer_only(version):
+    assert _errors(_posted(version=version)) == {"version": ["Not a valid integer."]}
 
 
 @pytest.mark.parametrize("item_id", ["1abc", "a", "has-dash", "Upper", "x" * 42])
