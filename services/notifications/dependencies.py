@@ -17,18 +17,17 @@ from nameko.extensions import DependencyProvider
 from services.common.config import Settings
 from services.common.council import CouncilView
 from services.common.runtime import Runtime
-from services.common.tenancy import TenantRegistry
-from services.notifications import mail
+from services.notifications import mail, rendering
 from services.notifications.schedule import SendingHours
 
 
 class Post:
-    """What a worker needs to send a mail on behalf of its council."""
+    """What a worker needs to send a mail on behalf of its council (``service``: whose metrics count it)."""
 
-    def __init__(self, settings: Settings, registry: TenantRegistry, public_url: str, tenant_id: str | None,
-                 amqp_uri: str = ""):
-        self._settings, self._registry, self.public_url = settings, registry, public_url.rstrip("/")
-        self.tenant_id, self.amqp_uri = tenant_id, amqp_uri
+    def __init__(self, settings: Settings, public_url: str, tenant_id: str | None, amqp_uri: str,
+                 service: str):
+        self._settings, self.public_url = settings, public_url.rstrip("/")
+        self.tenant_id, self.amqp_uri, self.service = tenant_id, amqp_uri, service
         self.webhook_timeout = settings.webhook_timeout_seconds
         self.sender = settings.smtp_from
         self.hours = SendingHours.parse(settings.notifications_sending_hours)
@@ -45,12 +44,13 @@ class Post:
         return self.sender.rpartition("@")[2]
 
     def render(self, template: str, lang: str, context: dict[str, Any],
-               council: CouncilView) -> mail.RenderedMail:
+               council: CouncilView) -> rendering.RenderedMail:
         """Render in the participant's language, with the council's own templates first if it has any."""
         overrides = None
         if self._template_dir and self.tenant_id:
             overrides = Path(self._template_dir) / self.tenant_id
-        return mail.render(template, lang, context, tenant_languages=council.languages, overrides=overrides)
+        return rendering.render(template, lang, context, tenant_languages=council.languages,
+                                overrides=overrides)
 
     def unsubscribe_url(self, token: str) -> str:
         """The public address of the unsubscribe page of ``token``."""
@@ -71,5 +71,5 @@ class PostRoom(DependencyProvider):
 
     def get_dependency(self, worker_ctx) -> Post:
         settings = self.runtime.settings
-        return Post(settings, self.runtime.registry, settings.notifications_public_url,
-                    worker_ctx.context_data.get("tenant_id"), self.runtime.amqp_uri)
+        return Post(settings, settings.notifications_public_url, worker_ctx.context_data.get("tenant_id"),
+                    self.runtime.amqp_uri, self.runtime.service_name)

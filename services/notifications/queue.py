@@ -1,6 +1,6 @@
 """The outgoing-mail queue of one council, which is also its delivery log (``notifications``).
 
-Record before send, reconcile after (see ``sending``):
+Record before send (see ``sending``; the lease is ``leases``):
 - ``enqueue`` writes queued mails in the transaction of the event that caused them (with the
   event's idempotency record), so a redelivered event queues nothing twice;
 - ``claim`` moves one mail ``queued -> sending`` with a lease, counts it against the council's
@@ -8,9 +8,9 @@ Record before send, reconcile after (see ``sending``):
   a claim only succeeds on a mail still ``queued``, so two instances never both send it;
 - ``conclude`` stores how the attempt ended with the event announcing it, in one transaction,
   and only if this claim still holds the mail;
-- ``reconcile`` finds mails left ``sending`` past their lease (a process died mid-send): nobody
-  can know whether the SMTP server took them, and a second copy is worse than none, so they end
-  ``uncertain`` with a final ``notification.failed``, never resent.
+- ``expired_leases`` are mails left ``sending`` past their lease (a process died mid-send): nobody
+  can know whether the SMTP server took them, and a second copy is worse than none, so the pass
+  concludes them ``uncertain`` with a final ``notification.failed``, never resent.
 """
 
 from __future__ import annotations
@@ -22,43 +22,35 @@ from pymongo import ASCENDING
 from services.common import paging
 from services.common.clock import stamp
 from services.common.mongo import TenantStore, UnitOfWork
-from services.notifications import rules
+from services.notifications import leases, rules
+from services.notifications.leases import ClaimLost
+from services.notifications.schemas import NotificationSchema, projection
 from services.notifications.storage import NOTIFICATIONS, RATE_WINDOWS, UNSUBSCRIBE_TOKENS, is_erased
 
-_LOG_FIELDS = ("channel", "template", "participant_id", "invitation_id", "attempt", "wave", "status",
-               "attempts", "error", "lang", "created_at", "updated_at", "sent_at", "not_before")
-
-
-class ClaimLost(Exception):
-    """Another worker took or changed the mail between our read and our write."""
+_LOG_FIELDS = projection(NotificationSchema)
 
 
 class RateLimited(Exception):
     """The council's mails of this minute are used up: the rest wait for the next window."""
 
 
-def enqueue(tx: UnitOfWork, notifications: list[dict]) -> int:
-    """Queue ``notifications`` inside the caller's transaction; returns how many were new.
+def enqueue(tx: UnitOfWork, notifications: list[dict]) -> None:
+    """Queue ``notifications`` inside the caller's transaction.
 
     A participant who was erased gets nothing; a notification whose identity is queued already
     (a session reminder reached from both of its events) is not queued again.
     """
-    added = 0
     for notification in notifications:
         if is_erased(tx, notification["participant_id"]) or tx[NOTIFICATIONS].find_one(
                 {key: notification[key] for key in ("template", "participant_id", "cause_event_id")}):
             continue
         tx[NOTIFICATIONS].insert_one(notification)
-        added += 1
-    return added
 
 
-def cancel_queued(tx: UnitOfWork, query: dict[str, Any], reason: str) -> int:
+def cancel_queued(tx: UnitOfWork, query: dict[str, Any], reason: str) -> None:
     """Cancel the queued mails matching ``query`` (erasure, withdrawal)."""
-    changed = tx[NOTIFICATIONS].update_many({**query, "status": rules.QUEUED},
-                                            {"$set": {"status": rules.CANCELLED, "error": reason,
-                                                      "updated_at": stamp()}})
-    return changed.modified_count
+    cancelled = {"status": rules.CANCELLED, "error": reason, "updated_at": stamp()}
+    tx[NOTIFICATIONS].update_many({**query, "status": rules.QUEUED}, {"$set": cancelled})
 
 
 class MailQueue:
@@ -69,8 +61,12 @@ class MailQueue:
 
     def due(self, as_of: str, limit: int) -> list[dict]:
         """Queued mails whose time has come, oldest first."""
-        cursor = self._store[NOTIFICATIONS].find({"status": rules.QUEUED, "not_before": {"$lte": as_of}})
+        cursor = self._store[NOTIFICATIONS].find(_due(as_of))
         return list(cursor.sort([("not_before", ASCENDING), ("_id", ASCENDING)]).limit(limit))
+
+    def count_due(self, as_of: str) -> int:
+        """How many queued mails' time has come."""
+        return self._store[NOTIFICATIONS].count_documents(_due(as_of))
 
     def expired_leases(self, now: str) -> list[dict]:
         """Mails left ``sending`` by a worker whose lease ran out."""
@@ -84,26 +80,20 @@ class MailQueue:
     def claim(self, notification: dict, *, lease_until: str, claim: str, window: str, per_minute: int,
               token_doc: dict) -> None:
         """``queued -> sending`` durably, now; raises ``ClaimLost`` or ``RateLimited``."""
-        at = stamp()
         with self._store.transaction() as tx:
             if is_erased(tx, notification["participant_id"]):
                 raise ClaimLost(notification["_id"])
             counter = tx[RATE_WINDOWS].find_one({"_id": f"email:{window}"})
             if counter is not None and int(counter["count"]) >= per_minute:
                 raise RateLimited(window)
-            changed = tx[NOTIFICATIONS].update_one(
-                {"_id": notification["_id"], "status": rules.QUEUED},
-                {"$set": {"status": rules.SENDING, "lease_until": lease_until, "claim": claim,
-                          "updated_at": at, "lang": token_doc["lang"]}, "$inc": {"attempts": 1}})
-            if changed.modified_count != 1:
-                raise ClaimLost(notification["_id"])
+            taken = leases.claim(tx, NOTIFICATIONS, notification, expect={"status": rules.QUEUED},
+                                 lease_until=lease_until, claim=claim, also={"lang": token_doc["lang"]})
             if counter is None:
                 tx[RATE_WINDOWS].insert_one({"_id": f"email:{window}", "count": 1})
             else:
                 tx[RATE_WINDOWS].update_one({"_id": f"email:{window}"}, {"$inc": {"count": 1}})
             tx[UNSUBSCRIBE_TOKENS].insert_one(token_doc)
-        notification.update(status=rules.SENDING, claim=claim, attempts=notification["attempts"] + 1,
-                            lang=token_doc["lang"])
+        notification.update(taken)
 
     def conclude(self, notification: dict, status: str, error: str = "", *, expect: str = rules.QUEUED,
                  not_before: str | None = None) -> None:
@@ -118,17 +108,11 @@ class MailQueue:
             fields["sent_at"] = at
         if not_before is not None:
             fields["not_before"] = not_before
-        query = {"_id": notification["_id"], "status": expect}
+        still = {"status": expect}
         if expect == rules.SENDING:
-            query["claim"] = notification["claim"]
-        notification.update(fields)
-        shown = {**notification, "status": rules.FAILED} if status == rules.QUEUED else notification
-        announced = rules.announcement(shown, final=status != rules.QUEUED)
-        with self._store.transaction() as tx:
-            if tx[NOTIFICATIONS].update_one(query, {"$set": fields}).modified_count != 1:
-                raise ClaimLost(notification["_id"])
-            if announced is not None:
-                tx.emit(announced[0], announced[1], subject=notification["_id"])
+            still["claim"] = notification["claim"]
+        leases.conclude(self._store, NOTIFICATIONS, notification, fields, expect=still,
+                        announce=rules.announcement)
 
     def page(self, participant_id: str | None = None, status: str | None = None, limit: int = 50,
              after: str | None = None) -> dict:
@@ -140,6 +124,9 @@ class MailQueue:
             query["status"] = status
         if after:
             query["_id"] = {"$gt": after}
-        projection = dict.fromkeys(_LOG_FIELDS, 1)
-        cursor = self._store[NOTIFICATIONS].find(query, projection).sort("_id", ASCENDING)
+        cursor = self._store[NOTIFICATIONS].find(query, _LOG_FIELDS).sort("_id", ASCENDING)
         return paging.page(list(cursor.limit(limit + 1)), limit)
+
+
+def _due(as_of: str) -> dict:
+    return {"status": rules.QUEUED, "not_before": {"$lte": as_of}}

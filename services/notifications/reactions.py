@@ -24,41 +24,41 @@ def _new_id() -> str:
 
 
 def react(store: TenantStore, event: Mapping[str, Any],
-          queued: Callable[[UnitOfWork, str], list[dict]] | None = None) -> int:
-    """Queue what ``event`` causes (``queued(tx, at)``) and its webhook deliveries; returns mails queued."""
+          queued: Callable[[UnitOfWork, str], list[dict]] | None = None) -> None:
+    """Queue what ``event`` causes (``queued(tx, at)``) and its webhook deliveries."""
     with store.transaction() as tx:
-        added = queue.enqueue(tx, queued(tx, stamp())) if queued else 0
+        if queued:
+            queue.enqueue(tx, queued(tx, stamp()))
         webhook_store.fan_out(tx, event)
-    return added
 
 
-def invitation_due(store: TenantStore, event: Mapping[str, Any], due: Mapping[str, Any]) -> int:
+def invitation_due(store: TenantStore, event: Mapping[str, Any], due: Mapping[str, Any]) -> None:
     """``invitation.due``: the invitation or a reminder."""
-    return react(store, event, lambda tx, at: causes.invitation_due(event, due, _new_id, at))
+    react(store, event, lambda tx, at: causes.invitation_due(event, due, _new_id, at))
 
 
-def response_submitted(store: TenantStore, event: Mapping[str, Any], response: Mapping[str, Any]) -> int:
+def response_submitted(store: TenantStore, event: Mapping[str, Any], response: Mapping[str, Any]) -> None:
     """``response.submitted``: a thank-you."""
-    return react(store, event, lambda tx, at: causes.response_submitted(event, response, _new_id, at))
+    react(store, event, lambda tx, at: causes.response_submitted(event, response, _new_id, at))
 
 
-def mentorship_matched(store: TenantStore, event: Mapping[str, Any], match: Mapping[str, Any]) -> int:
+def mentorship_matched(store: TenantStore, event: Mapping[str, Any], match: Mapping[str, Any]) -> None:
     """``mentorship.matched``: an introduction to each side."""
-    return react(store, event, lambda tx, at: causes.mentorship_matched(event, match, _new_id, at))
+    react(store, event, lambda tx, at: causes.mentorship_matched(event, match, _new_id, at))
 
 
 def cohort_opened(store: TenantStore, event: Mapping[str, Any], cohort: Mapping[str, Any],
-                  timezone: str) -> int:
+                  timezone: str) -> None:
     """``cohort.opened``: session reminders for whoever is enrolled already."""
     def queued(tx: UnitOfWork, at: str) -> list[dict]:
         enrolled = Cohorts(tx).opened(cohort["cohort_id"], list(cohort["sessions"]))
         return causes.session_reminders(cohort["cohort_id"], cohort["sessions"], enrolled, timezone,
                                         _new_id, at)
-    return react(store, event, queued)
+    react(store, event, queued)
 
 
 def participant_enrolled(store: TenantStore, event: Mapping[str, Any], enrolment: Mapping[str, Any],
-                         timezone: str) -> int:
+                         timezone: str) -> None:
     """``participant.enrolled``: session reminders, if the cohort's sessions are known."""
     def queued(tx: UnitOfWork, at: str) -> list[dict]:
         sessions = Cohorts(tx).enrolled(enrolment["cohort_id"], enrolment["participant_id"])
@@ -66,24 +66,27 @@ def participant_enrolled(store: TenantStore, event: Mapping[str, Any], enrolment
             return []
         return causes.session_reminders(enrolment["cohort_id"], sessions, [enrolment["participant_id"]],
                                         timezone, _new_id, at)
-    return react(store, event, queued)
+    react(store, event, queued)
 
 
-def participant_withdrawn(store: TenantStore, event: Mapping[str, Any], withdrawal: Mapping[str, Any]) -> int:
+def participant_withdrawn(store: TenantStore, event: Mapping[str, Any],
+                          withdrawal: Mapping[str, Any]) -> None:
     """``participant.withdrawn``: no more reminders of that cohort's sessions."""
     def queued(tx: UnitOfWork, at: str) -> list[dict]:
         queue.cancel_queued(tx, {"participant_id": withdrawal["participant_id"],
                                  "template": rules.SESSION_REMINDER,
                                  "context.cohort_id": withdrawal["cohort_id"]}, rules.WITHDRAWN)
         return []
-    return react(store, event, queued)
+    react(store, event, queued)
 
 
-def participant_erased(store: TenantStore, event: Mapping[str, Any], participant_id: str) -> int:
+def participant_erased(store: TenantStore, event: Mapping[str, Any], erased: Mapping[str, Any]) -> None:
     """``participant.erased``: cancel their queued mail, forget their links, never mail them again."""
+    participant_id = erased["participant_id"]
+
     def queued(tx: UnitOfWork, at: str) -> list[dict]:
         queue.cancel_queued(tx, {"participant_id": participant_id}, rules.ERASED)
         queue.cancel_queued(tx, {"context.other_id": participant_id}, rules.ERASED)  # introductions to them
         record_erasure(tx, participant_id)
         return []
-    return react(store, event, queued)
+    react(store, event, queued)

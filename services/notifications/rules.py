@@ -17,7 +17,8 @@ Its ``status`` moves
     sending, lease expired -> uncertain           a worker died mid-send: never resent
 
 ``sent``, ``failed`` and ``uncertain`` are announced with ``notification.sent`` /
-``notification.failed`` (``final``); a retry is announced with a non-final ``notification.failed``.
+``notification.failed`` (``final``); a retry is announced with a non-final ``notification.failed``
+(``leases.announcement``).
 """
 
 from __future__ import annotations
@@ -26,18 +27,18 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from services.notifications import leases
+
 if TYPE_CHECKING:
     from services.common.council import CouncilView
 
-EMAIL, WEBHOOK = "email", "webhook"
-QUEUED, SENDING = "queued", "sending"
+EMAIL = "email"
+QUEUED, SENDING = leases.QUEUED, leases.SENDING
 SENT, SKIPPED, FAILED, UNCERTAIN, CANCELLED = "sent", "skipped", "failed", "uncertain", "cancelled"
 STORED_STATUSES = (QUEUED, SENDING, SENT, SKIPPED, FAILED, UNCERTAIN, CANCELLED)
-FINISHED = frozenset({SENT, SKIPPED, FAILED, UNCERTAIN, CANCELLED})
 
 INVITATION, REMINDER = "survey_invitation", "survey_reminder"
 MENTOR_MATCH, SESSION_REMINDER, THANK_YOU = "mentor_match", "session_reminder", "thank_you"
-TEMPLATES = (INVITATION, REMINDER, MENTOR_MATCH, SESSION_REMINDER, THANK_YOU)
 # Survey mail needs the participant's consent to surveys as well as to being contacted.
 SURVEY_TEMPLATES = frozenset({INVITATION, REMINDER, THANK_YOU})
 
@@ -110,14 +111,12 @@ def redact(detail: str) -> str:
     return _ADDRESS.sub("<address>", detail)
 
 
-def announcement(notification: Mapping[str, Any], *, final: bool = True) -> tuple[str, dict] | None:
-    """(event type, data) announcing how an attempt ended; None for skipped or cancelled."""
-    data = {key: notification.get(key) for key in ("channel", "template", "participant_id", "invitation_id",
-                                                    "attempt")}
-    data["notification_id"] = notification["_id"]
-    if notification["status"] == SENT:
-        return "notification.sent", data
-    if notification["status"] in (FAILED, UNCERTAIN) or not final:
-        return "notification.failed", {**data, "error": notification["error"],
-                                       "attempts": notification["attempts"], "final": final}
-    return None
+def announcement(notification: Mapping[str, Any]) -> leases.Announcement | None:
+    """(event type, data) announcing how an attempt ended (``queued``: a retry); None for skipped or
+    cancelled, which no attempt ended."""
+    if notification["status"] in (SKIPPED, CANCELLED):
+        return None
+    ids = {key: notification.get(key) for key in ("channel", "template", "participant_id", "invitation_id",
+                                                   "attempt")}
+    ids["notification_id"] = notification["_id"]
+    return leases.announcement(notification, ids, delivered=notification["status"] == SENT)

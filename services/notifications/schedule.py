@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from services.common.clock import stamp
+from services.common.clock import parse_daily_hours, stamp
 
 
 @dataclass(frozen=True)
@@ -23,9 +23,8 @@ class SendingHours:
 
     @classmethod
     def parse(cls, text: str) -> SendingHours:
-        """Read ``NOTIFICATIONS_SENDING_HOURS`` (``24:00`` is the end of the day)."""
-        first, _, last = text.partition("-")
-        return cls(_minutes(first), _minutes(last))
+        """Read ``NOTIFICATIONS_SENDING_HOURS`` (``24:00`` is the end of the day); ValueError if bad."""
+        return cls(*parse_daily_hours(text))
 
     def allow(self, as_of: datetime, timezone: str) -> bool:
         """Whether mail to people may leave at ``as_of``, where the council is."""
@@ -34,11 +33,6 @@ class SendingHours:
         if self.start <= self.end:
             return self.start <= minute < self.end
         return minute >= self.start or minute < self.end
-
-
-def _minutes(text: str) -> int:
-    hours, _, minutes = text.strip().partition(":")
-    return int(hours) * 60 + int(minutes)
 
 
 def rate_window(as_of: datetime) -> str:
@@ -52,12 +46,8 @@ def backoff_seconds(attempts: int, base: float, cap: float, rng: random.Random |
     return (rng or random).uniform(0, ceiling)
 
 
-def local_midnight(day: date, timezone: str) -> datetime:
-    """The instant ``day`` begins where the council is."""
-    return datetime.combine(day, time(0), ZoneInfo(timezone))
-
-
 def session_reminder_window(session_day: date, timezone: str) -> tuple[str, str]:
-    """(not before, expires at) of the reminder of a session: the day before it, until it begins."""
-    starts = local_midnight(session_day, timezone)
+    """(not before, expires at) of the reminder of a session: from the council's midnight before
+    the day before it, until the session's day begins there."""
+    starts = datetime.combine(session_day, time(0), ZoneInfo(timezone))
     return stamp(starts - timedelta(days=1)), stamp(starts)

@@ -1,10 +1,17 @@
-"""The notifications service's marshmallow schemas: what crosses its boundaries, checked on the way."""
+"""The notifications service's marshmallow schemas: what crosses its boundaries, checked on the way.
+
+The answer schemas describe what the service sends, for its OpenAPI document (``@api(...,
+answer=...)``); the log's item schemas also name the stored fields a page reads (``projection``).
+A field is ``required`` when it is always there, and a schema refuses fields it does not name;
+tests/integration/test_notifications_openapi.py checks every answer against them.
+"""
 
 from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates
 
-from services.common.paging import after_field, limit_field
+from services.common.fields import IsoDate
+from services.common.paging import PageAnswer, after_field, limit_field
 from services.notifications import webhooks
 from services.notifications.rules import STORED_STATUSES
 
@@ -12,11 +19,18 @@ WAVES = ("baseline", "post", "fu3", "fu12")
 MAX_PAGE = 200  # entries of a delivery log a page
 
 
-class InvitationDueSchema(Schema):
-    """``invitation.due`` data from surveys (EVENTS.md, and docs/events.md for the additive fields)."""
+def projection(schema: type[Schema]) -> dict[str, int]:
+    """The stored fields ``schema`` shows: the projection that reads what it dumps."""
+    return {each.attribute or name: 1 for name, each in schema().fields.items()}
 
+
+class _EventData(Schema):
     class Meta:
         unknown = EXCLUDE  # data grows additively; fields we do not use are not our business
+
+
+class InvitationDueSchema(_EventData):
+    """``invitation.due`` data from surveys (EVENTS.md, and docs/events.md for the additive fields)."""
 
     invitation_id = fields.String(required=True, validate=validate.Length(min=1))
     participant_id = fields.String(required=True, validate=validate.Length(min=1))
@@ -26,12 +40,6 @@ class InvitationDueSchema(Schema):
     closes_at = fields.String(required=True, validate=validate.Length(min=1))
     cohort_id = fields.String(load_default=None)
     instrument_key = fields.String(load_default=None)
-
-
-class _EventData(Schema):
-    class Meta:
-        unknown = EXCLUDE  # data grows additively; fields we do not use are not our business
-
 
 
 class ResponseSubmittedSchema(_EventData):
@@ -54,7 +62,7 @@ class MentorshipMatchedSchema(_EventData):
 
 
 class SessionSchema(_EventData):
-    date = fields.Date(required=True, format="iso")
+    date = IsoDate(required=True)
     topic = fields.String(load_default="")
 
 
@@ -97,9 +105,9 @@ class RunSchema(Schema):
 class RunAnswer(Schema):
     """What one sending pass did."""
 
-    as_of = fields.String()
-    email = fields.Dict(keys=fields.String(), values=fields.Integer())
-    webhook = fields.Dict(keys=fields.String(), values=fields.Integer())
+    as_of = fields.String(required=True)
+    email = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    webhook = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
 
 
 class WebhookSchema(Schema):
@@ -120,12 +128,25 @@ class WebhookSchema(Schema):
 class WebhookAnswer(Schema):
     """A subscription as its council sees it; ``secret`` only in the answer that generated it."""
 
-    id = fields.String(attribute="_id")
-    url = fields.String()
-    event_types = fields.List(fields.String())
-    state = fields.String()
-    created_at = fields.String()
+    id = fields.String(attribute="_id", required=True)
+    url = fields.String(required=True)
+    event_types = fields.List(fields.String(), required=True)
+    state = fields.String(required=True)
+    created_at = fields.String(required=True)
     secret = fields.String()
+
+
+class ListedWebhook(WebhookAnswer):
+    """A subscription as listed: never its secret."""
+
+    class Meta:
+        exclude = ("secret",)
+
+
+class WebhooksAnswer(PageAnswer):
+    """``GET /v1/webhooks``: every subscription of the council (one page)."""
+
+    items = fields.List(fields.Nested(ListedWebhook), required=True)
 
 
 class DeliveryQuerySchema(Schema):
@@ -138,17 +159,23 @@ class DeliveryQuerySchema(Schema):
 class DeliverySchema(Schema):
     """One delivery of a subscription's log."""
 
-    delivery_id = fields.String(attribute="_id")
-    event_id = fields.String()
-    event_type = fields.String()
-    status = fields.String()
-    attempts = fields.Integer()
-    error = fields.String()
-    last_status_code = fields.Integer()
-    created_at = fields.String()
-    updated_at = fields.String()
-    delivered_at = fields.String()
-    not_before = fields.String()
+    delivery_id = fields.String(attribute="_id", required=True)
+    event_id = fields.String(required=True)
+    event_type = fields.String(required=True)
+    status = fields.String(required=True)
+    attempts = fields.Integer(required=True)
+    error = fields.String(required=True)
+    last_status_code = fields.Integer(required=True)
+    created_at = fields.String(required=True)
+    updated_at = fields.String(required=True)
+    delivered_at = fields.String(required=True)  # "" until delivered
+    not_before = fields.String(required=True)
+
+
+class DeliveriesAnswer(PageAnswer):
+    """``GET /v1/webhooks/{id}/deliveries``: one page of the log."""
+
+    items = fields.List(fields.Nested(DeliverySchema), required=True)
 
 
 class ConsentSchema(Schema):
@@ -186,18 +213,30 @@ class NotificationQuerySchema(Schema):
 class NotificationSchema(Schema):
     """One entry of the delivery log as callers see it: delivery facts and ids, no address or name."""
 
-    notification_id = fields.String(attribute="_id")
-    channel = fields.String()
-    template = fields.String()
-    participant_id = fields.String()
-    invitation_id = fields.String()
-    attempt = fields.Integer()
-    wave = fields.String()
-    status = fields.String()
-    attempts = fields.Integer()
-    error = fields.String()
-    lang = fields.String()
-    created_at = fields.String()
-    updated_at = fields.String()
-    sent_at = fields.String()
-    not_before = fields.String()
+    notification_id = fields.String(attribute="_id", required=True)
+    channel = fields.String(required=True)
+    template = fields.String(required=True)
+    participant_id = fields.String(required=True)
+    invitation_id = fields.String(required=True)  # "" for a mail of no invitation
+    attempt = fields.Integer(required=True)
+    wave = fields.String(required=True)
+    status = fields.String(required=True)
+    attempts = fields.Integer(required=True)
+    error = fields.String(required=True)
+    lang = fields.String(required=True)  # "" until claimed
+    created_at = fields.String(required=True)
+    updated_at = fields.String(required=True)
+    sent_at = fields.String()  # once sent
+    not_before = fields.String(required=True)
+
+
+class NotificationsAnswer(PageAnswer):
+    """``GET /v1/notifications``: one page of the delivery log."""
+
+    items = fields.List(fields.Nested(NotificationSchema), required=True)
+
+
+class OneClickSchema(Schema):
+    """``POST /u/{token}``: what the page's button and a mail client's one-click POST send (RFC 8058)."""
+
+    one_click = fields.String(data_key="List-Unsubscribe", validate=validate.Equal("One-Click"))

@@ -26,9 +26,10 @@ from services.common.clock import stamp, stamp_after
 from services.common.council import CouncilView
 from services.common.metrics import NOTIFICATIONS
 from services.common.tokens import new_public_token
-from services.notifications import mail, rules, schedule
+from services.notifications import mail, rendering, rules, schedule
 from services.notifications.dependencies import Post
-from services.notifications.queue import ClaimLost, MailQueue, RateLimited
+from services.notifications.leases import ClaimLost
+from services.notifications.queue import MailQueue, RateLimited
 from services.notifications.schemas import ContactSchema
 from services.notifications.storage import token_document
 
@@ -55,9 +56,9 @@ def run_mail_pass(as_of: datetime, *, queue: MailQueue, intake: Intake, post: Po
     council is not in the tenant registry."""
     counts: Counter = Counter()
     for stuck in queue.expired_leases(stamp()):
-        _conclude(queue, stuck, rules.UNCERTAIN, rules.INTERRUPTED, counts, expect=rules.SENDING)
+        _conclude(queue, stuck, rules.UNCERTAIN, rules.INTERRUPTED, counts, post, expect=rules.SENDING)
     if not post.hours.allow(as_of, council.timezone):
-        counts["held"] += len(queue.due(stamp(as_of), limit=10_000))
+        counts["held"] += queue.count_due(stamp(as_of))
         return counts
     seen: set[str] = set()
     try:
@@ -67,7 +68,7 @@ def run_mail_pass(as_of: datetime, *, queue: MailQueue, intake: Intake, post: Po
                 _send_one(notification, as_of, queue=queue, intake=intake, post=post, council=council,
                           counts=counts)
     except RateLimited:
-        counts["held"] += len(queue.due(stamp(as_of), limit=10_000))
+        counts["held"] += queue.count_due(stamp(as_of))
     return counts
 
 
@@ -76,7 +77,7 @@ def _send_one(notification: dict, as_of: datetime, *, queue: MailQueue, intake: 
     try:
         message = _prepare(notification, as_of, intake, post, council)
     except Skip as skip:
-        _conclude(queue, notification, skip.status, skip.error, counts)
+        _conclude(queue, notification, skip.status, skip.error, counts, post)
         return
     token, message = message
     try:
@@ -89,7 +90,7 @@ def _send_one(notification: dict, as_of: datetime, *, queue: MailQueue, intake: 
     except mail.DeliveryError as refusal:
         _after_refusal(queue, notification, refusal, as_of, post, counts)
         return
-    _conclude(queue, notification, rules.SENT, "", counts, expect=rules.SENDING)
+    _conclude(queue, notification, rules.SENT, "", counts, post, expect=rules.SENDING)
 
 
 def _prepare(notification: dict, as_of: datetime, intake: Intake, post: Post,
@@ -107,7 +108,7 @@ def _prepare(notification: dict, as_of: datetime, intake: Intake, post: Post,
     try:
         rendered = post.render(notification["template"], contact["preferred_language"],
                                rules.mail_context(notification, contact, council, url, other), council)
-    except mail.MailError as exc:
+    except rendering.RenderError as exc:
         raise Skip(rules.FAILED, f"cannot render: {exc}") from None
     message = mail.compose(rendered, to_addr=contact["email"], to_name=rules.full_name(contact),
                            from_addr=post.sender, from_name=council.name, reply_to=council.reply_to,
@@ -127,14 +128,14 @@ def _after_refusal(queue: MailQueue, notification: dict, refusal: mail.DeliveryE
                    post: Post, counts: Counter) -> None:
     error = rules.redact(refusal.detail)
     if rules.gives_up(refusal.transient, notification["attempts"], post.max_attempts):
-        _conclude(queue, notification, rules.FAILED, error, counts, expect=rules.SENDING)
+        _conclude(queue, notification, rules.FAILED, error, counts, post, expect=rules.SENDING)
         return
     delay = schedule.backoff_seconds(notification["attempts"], post.retry_base, post.retry_cap)
-    _conclude(queue, notification, rules.QUEUED, error, counts, expect=rules.SENDING,
+    _conclude(queue, notification, rules.QUEUED, error, counts, post, expect=rules.SENDING,
               not_before=stamp(as_of + timedelta(seconds=delay)))
 
 
-def _conclude(queue: MailQueue, notification: dict, status: str, error: str, counts: Counter, *,
+def _conclude(queue: MailQueue, notification: dict, status: str, error: str, counts: Counter, post: Post, *,
               expect: str = rules.QUEUED, not_before: str | None = None) -> None:
     try:
         queue.conclude(notification, status, error, expect=expect, not_before=not_before)
@@ -142,4 +143,4 @@ def _conclude(queue: MailQueue, notification: dict, status: str, error: str, cou
         return
     outcome = "retried" if status == rules.QUEUED else status
     counts[outcome] += 1
-    NOTIFICATIONS.labels("notifications", rules.EMAIL, outcome).inc()
+    NOTIFICATIONS.labels(post.service, rules.EMAIL, outcome).inc()

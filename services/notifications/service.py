@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
+from marshmallow import Schema
 from nameko.rpc import RpcProxy
 from werkzeug.wrappers import Request, Response
 
@@ -14,6 +16,7 @@ from services.common.errors import NotFound
 from services.common.events import event_handler
 from services.common.http import ADMIN, READERS, STAFF, api, json_body
 from services.common.mongo import TenantDatabase
+from services.common.openapi import Page
 from services.common.timers import tenant_timer
 from services.notifications import reactions, unsubscribe, webhooks
 from services.notifications import schemas as s
@@ -41,41 +44,37 @@ class NotificationsService(ops.ServiceBase):
     @event_handler("surveys", "invitation.due")
     def on_invitation_due(self, event: dict) -> None:
         """A survey invitation or reminder."""
-        reactions.invitation_due(self.db, event, s.InvitationDueSchema().load(event["data"]))
+        self._react(reactions.invitation_due, s.InvitationDueSchema, event)
 
     @event_handler("surveys", "response.submitted")
     def on_response_submitted(self, event: dict) -> None:
         """A thank-you after a response."""
-        reactions.response_submitted(self.db, event, s.ResponseSubmittedSchema().load(event["data"]))
+        self._react(reactions.response_submitted, s.ResponseSubmittedSchema, event)
 
     @event_handler("intake", "mentorship.matched")
     def on_mentorship_matched(self, event: dict) -> None:
         """An introduction to the mentor and to the mentee."""
-        reactions.mentorship_matched(self.db, event, s.MentorshipMatchedSchema().load(event["data"]))
+        self._react(reactions.mentorship_matched, s.MentorshipMatchedSchema, event)
 
     @event_handler("intake", "cohort.opened")
     def on_cohort_opened(self, event: dict) -> None:
         """Session reminders, the day before each session, to whoever is enrolled."""
-        cohort = s.CohortOpenedSchema().load(event["data"])
-        sessions = [{"date": each["date"].isoformat(), "topic": each["topic"]} for each in cohort["sessions"]]
-        reactions.cohort_opened(self.db, event, {**cohort, "sessions": sessions}, self.council.timezone)
+        self._react(reactions.cohort_opened, s.CohortOpenedSchema, event, self.council.timezone)
 
     @event_handler("intake", "participant.enrolled")
     def on_participant_enrolled(self, event: dict) -> None:
         """Session reminders for a new participant of an opened cohort."""
-        reactions.participant_enrolled(self.db, event, s.ParticipantEnrolledSchema().load(event["data"]),
-                                       self.council.timezone)
+        self._react(reactions.participant_enrolled, s.ParticipantEnrolledSchema, event, self.council.timezone)
 
     @event_handler("intake", "participant.withdrawn")
     def on_participant_withdrawn(self, event: dict) -> None:
         """No more session reminders of the cohort they left."""
-        reactions.participant_withdrawn(self.db, event, s.ParticipantWithdrawnSchema().load(event["data"]))
+        self._react(reactions.participant_withdrawn, s.ParticipantWithdrawnSchema, event)
 
     @event_handler("intake", "participant.erased")
     def on_participant_erased(self, event: dict) -> None:
         """Cancel their mail, forget their links, never contact them again."""
-        erased = s.ParticipantErasedSchema().load(event["data"])
-        reactions.participant_erased(self.db, event, erased["participant_id"])
+        self._react(reactions.participant_erased, s.ParticipantErasedSchema, event)
 
     @event_handler("intake", "cohort.completed")
     def on_cohort_completed(self, event: dict) -> None:
@@ -93,6 +92,10 @@ class NotificationsService(ops.ServiceBase):
         delivery_id = s.ReplayRequestSchema().load(event["data"])["delivery_id"]
         with self.db.transaction() as tx:
             Webhooks(self.db).replay(tx, delivery_id)
+
+    def _react(self, reaction: Callable[..., None], schema: type[Schema], event: dict, *args: object) -> None:
+        """``reaction`` to ``event``, its data loaded with ``schema``."""
+        reaction(self.db, event, schema().load(event["data"]), *args)
 
     # --- the sending pass ------------------------------------------------------------------------
 
@@ -115,7 +118,8 @@ class NotificationsService(ops.ServiceBase):
 
     # --- HTTP ------------------------------------------------------------------------------------
 
-    @api("GET", "/v1/notifications", roles=READERS, query=s.NotificationQuerySchema)
+    @api("GET", "/v1/notifications", roles=READERS, query=s.NotificationQuerySchema,
+         answer=s.NotificationsAnswer)
     def list_notifications(self, request: Request) -> tuple[int, dict]:
         """The delivery log, filtered by ``participant_id`` and ``status``, paged by ``limit``/``after``."""
         page = MailQueue(self.db).page(**s.NotificationQuerySchema().load(request.args))
@@ -130,13 +134,14 @@ class NotificationsService(ops.ServiceBase):
         answer = s.WebhookAnswer(exclude=() if "secret" not in asked else ("secret",)).dump(subscription)
         return 201, answer
 
-    @api("GET", "/v1/webhooks", roles=STAFF)
+    @api("GET", "/v1/webhooks", roles=STAFF, answer=s.WebhooksAnswer)
     def list_webhooks(self, request: Request) -> tuple[int, dict]:
         """The council's subscriptions (never their secrets)."""
         found = Webhooks(self.db).subscriptions()
-        return 200, {"items": s.WebhookAnswer(many=True, exclude=("secret",)).dump(found), "next": None}
+        return 200, {"items": s.ListedWebhook(many=True).dump(found), "next": None}
 
-    @api("GET", "/v1/webhooks/<subscription_id>/deliveries", roles=STAFF, query=s.DeliveryQuerySchema)
+    @api("GET", "/v1/webhooks/<subscription_id>/deliveries", roles=STAFF, query=s.DeliveryQuerySchema,
+         answer=s.DeliveriesAnswer)
     def list_deliveries(self, request: Request, subscription_id: str) -> tuple[int, dict]:
         """The delivery log of one subscription."""
         hooks = Webhooks(self.db)
@@ -145,12 +150,13 @@ class NotificationsService(ops.ServiceBase):
         page = hooks.deliveries(subscription_id, **s.DeliveryQuerySchema().load(request.args))
         return 200, {"items": s.DeliverySchema(many=True).dump(page["items"]), "next": page["next"]}
 
-    @api("GET", "/u/<token>", token_arg="token")
+    # a participant's link (`<tenant>.<secret>`): HTML pages in both languages, theirs first
+    @api("GET", "/u/<token>", token_arg="token", answer=Page)
     def unsubscribe_page(self, request: Request, token: str) -> Response:
         """The confirmation page of an unsubscribe link."""
         return unsubscribe.confirmation_page(token, tokens=UnsubscribeTokens(self.db), council=self.council)
 
-    @api("POST", "/u/<token>", token_arg="token")
+    @api("POST", "/u/<token>", token_arg="token", body=s.OneClickSchema, answer=Page)
     def withdraw_consent(self, request: Request, token: str) -> Response:
         """Withdraw contact consent: the page's button, or a mail client's one-click POST."""
         return unsubscribe.withdraw(token, tokens=UnsubscribeTokens(self.db), council=self.council)

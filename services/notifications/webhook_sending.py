@@ -5,12 +5,14 @@ A delivery that used up ``NOTIFICATIONS_MAX_ATTEMPTS`` is dead-lettered: its sta
 the last error, and a message goes to the kernel's dead-letter queue (``iec.dead-letters``) naming
 this service's replay queue, so that ``iec dlq list`` shows it with the error and
 ``iec dlq replay <id>`` hands it back to ``on_webhook_replay``, which queues the delivery again.
-The dead-letter message is published after the status commits; a crash between leaves the
-delivery marked ``dead_letter: pending``, and the next pass publishes it.
+The dead-letter message is published after the status commits; a crash between, or a broker
+that cannot take it, leaves the delivery marked ``dead_letter: pending``, and a later pass publishes
+it. A broker away never stops the pass: the mail part still runs.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections import Counter
 from datetime import datetime, timedelta
@@ -24,12 +26,13 @@ from services.common.events import queue_name
 from services.common.metrics import NOTIFICATIONS
 from services.notifications import schedule, webhooks
 from services.notifications.dependencies import Post
-from services.notifications.queue import ClaimLost
+from services.notifications.leases import ClaimLost
 from services.notifications.webhook_store import Webhooks
 
 REPLAY_EVENT, REPLAY_HANDLER = "webhook.redelivery_requested", "on_webhook_replay"
 REPLAY_QUEUE = queue_name("notifications", REPLAY_EVENT, "notifications", REPLAY_HANDLER)
 _BATCH = 100
+_log = logging.getLogger(__name__)
 
 
 def run_webhook_pass(as_of: datetime, *, hooks: Webhooks, post: Post, tenant_id: str) -> Counter:
@@ -45,7 +48,7 @@ def run_webhook_pass(as_of: datetime, *, hooks: Webhooks, post: Post, tenant_id:
         except ClaimLost:
             continue
         counts[status] += 1
-        NOTIFICATIONS.labels("notifications", "webhook", status).inc()
+        NOTIFICATIONS.labels(post.service, "webhook", status).inc()
         if status == webhooks.DEAD:
             _dead_letter(delivery, post, tenant_id, hooks)
     return counts
@@ -84,12 +87,18 @@ def post_once(url: str, body: bytes, headers: dict[str, str], timeout: float) ->
 
 
 def _dead_letter(delivery: dict, post: Post, tenant_id: str, hooks: Webhooks) -> None:
-    """Hand a dead delivery to the kernel's dead-letter queue (as a handler's last attempt would)."""
+    """Hand a dead delivery to the kernel's dead-letter queue (as a handler's last attempt would); if
+    the broker cannot take it, it stays pending for the next pass."""
     event = new_event("notifications", REPLAY_EVENT, tenant_id,
                       {"delivery_id": delivery["_id"], "subscription_id": delivery["subscription_id"],
                        "event_id": delivery["event_id"], "event_type": delivery["event_type"]},
                       subject=delivery["_id"])
-    deadletter.dead_letter_event(post.amqp_uri, event, queue=REPLAY_QUEUE, service="notifications",
-                                 error=f"webhook delivery failed: {delivery['error']}",
-                                 attempts=delivery["attempts"])
+    try:
+        deadletter.dead_letter_event(post.amqp_uri, event, queue=REPLAY_QUEUE, service=post.service,
+                                     error=f"webhook delivery failed: {delivery['error']}",
+                                     attempts=delivery["attempts"])
+    except Exception:  # noqa: BLE001 - the broker is away: keep it pending, let the pass (and mail) go on
+        _log.exception("could not dead-letter webhook delivery %s; a later pass tries again",
+                       delivery["_id"])
+        return
     hooks.dead_lettered(delivery["_id"])

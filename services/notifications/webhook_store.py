@@ -1,9 +1,9 @@
 """Webhook subscriptions and their deliveries, stored per council.
 
 A delivery is queued in the transaction of the event it carries (``fan_out``), claimed with a
-lease before its request goes out, and concluded with the event announcing its outcome. A delivery
-left ``sending`` past its lease is simply attempted again: receivers deduplicate by the
-CloudEvents ``id``, so webhooks are at least once, unlike emails (``queue``).
+lease before its request goes out, and concluded with the event announcing its outcome (both
+``leases``). A delivery left ``sending`` past its lease is simply attempted again: receivers
+deduplicate by the CloudEvents ``id``, so webhooks are at least once, unlike emails (``queue``).
 """
 
 from __future__ import annotations
@@ -17,25 +17,20 @@ from pymongo import ASCENDING
 from services.common import paging
 from services.common.clock import stamp
 from services.common.mongo import TenantStore, UnitOfWork
-from services.notifications import webhooks
-from services.notifications.queue import ClaimLost
+from services.notifications import leases, webhooks
+from services.notifications.schemas import DeliverySchema, projection
 from services.notifications.storage import DELIVERIES, WEBHOOKS
 
-_DELIVERY_FIELDS = ("subscription_id", "event_id", "event_type", "status", "attempts", "error",
-                    "last_status_code", "created_at", "updated_at", "delivered_at", "not_before")
+_DELIVERY_FIELDS = projection(DeliverySchema)
 
 
-def fan_out(tx: UnitOfWork, event: Mapping[str, Any]) -> int:
-    """Queue a delivery of ``event`` to every active subscription of its type; returns how many."""
+def fan_out(tx: UnitOfWork, event: Mapping[str, Any]) -> None:
+    """Queue a delivery of ``event`` to every active subscription of its type."""
     if event["type"] not in webhooks.EVENT_TYPES:
-        return 0
+        return
     at = stamp()
-    subscriptions = tx[WEBHOOKS].find({"state": "active", "event_types": event["type"]})
-    queued = [webhooks.new_delivery(str(ObjectId()), subscription, event, at)
-              for subscription in subscriptions]
-    for delivery in queued:
-        tx[DELIVERIES].insert_one(delivery)
-    return len(queued)
+    for subscription in list(tx[WEBHOOKS].find({"state": "active", "event_types": event["type"]})):
+        tx[DELIVERIES].insert_one(webhooks.new_delivery(str(ObjectId()), subscription, event, at))
 
 
 class Webhooks:
@@ -64,7 +59,7 @@ class Webhooks:
         query: dict[str, Any] = {"subscription_id": subscription_id}
         if after:
             query["_id"] = {"$gt": after}
-        found = self._store[DELIVERIES].find(query, dict.fromkeys(_DELIVERY_FIELDS, 1)).sort("_id", ASCENDING)
+        found = self._store[DELIVERIES].find(query, _DELIVERY_FIELDS).sort("_id", ASCENDING)
         return paging.page(list(found.limit(limit + 1)), limit)
 
     def due(self, as_of: str, now: str, limit: int) -> list[dict]:
@@ -75,14 +70,10 @@ class Webhooks:
 
     def claim(self, delivery: dict, *, lease_until: str, claim: str) -> None:
         """Take ``delivery`` for one attempt; raises ``ClaimLost`` if another worker has it."""
-        query = {"_id": delivery["_id"], "status": delivery["status"], "claim": delivery["claim"]}
         with self._store.transaction() as tx:
-            fields = {"status": webhooks.SENDING, "lease_until": lease_until, "claim": claim,
-                      "updated_at": stamp()}
-            changed = tx[DELIVERIES].update_one(query, {"$set": fields, "$inc": {"attempts": 1}})
-            if changed.modified_count != 1:
-                raise ClaimLost(delivery["_id"])
-        delivery.update(status=webhooks.SENDING, claim=claim, attempts=delivery["attempts"] + 1)
+            taken = leases.claim(tx, DELIVERIES, delivery, lease_until=lease_until, claim=claim,
+                                 expect={"status": delivery["status"], "claim": delivery["claim"]})
+        delivery.update(taken)
 
     def conclude(self, delivery: dict, status: str, *, error: str = "", status_code: int = 0,
                  not_before: str | None = None) -> None:
@@ -96,14 +87,8 @@ class Webhooks:
             fields["not_before"] = not_before
         if status == webhooks.DEAD:
             fields["dead_letter"] = "pending"  # published to the dead-letter queue after this commits
-        delivery.update(fields)
-        shown = {**delivery, "status": webhooks.FAILED} if status == webhooks.QUEUED else delivery
-        event_type, data = webhooks.announcement(shown, final=status != webhooks.QUEUED)
-        with self._store.transaction() as tx:
-            query = {"_id": delivery["_id"], "status": webhooks.SENDING, "claim": delivery["claim"]}
-            if tx[DELIVERIES].update_one(query, {"$set": fields}).modified_count != 1:
-                raise ClaimLost(delivery["_id"])
-            tx.emit(event_type, data, subject=delivery["_id"])
+        leases.conclude(self._store, DELIVERIES, delivery, fields, announce=webhooks.announcement,
+                        expect={"status": webhooks.SENDING, "claim": delivery["claim"]})
 
     def awaiting_dead_letter(self) -> list[dict]:
         """Dead deliveries not yet handed to the dead-letter queue (a crash came between)."""
@@ -114,10 +99,9 @@ class Webhooks:
         with self._store.transaction() as tx:
             tx[DELIVERIES].update_one({"_id": delivery_id}, {"$set": {"dead_letter": "published"}})
 
-    def replay(self, tx: UnitOfWork, delivery_id: str) -> bool:
+    def replay(self, tx: UnitOfWork, delivery_id: str) -> None:
         """A dead delivery queued again for a fresh round of attempts (``iec dlq replay``)."""
-        changed = tx[DELIVERIES].update_one(
+        tx[DELIVERIES].update_one(
             {"_id": delivery_id, "status": webhooks.DEAD},
             {"$set": {"status": webhooks.QUEUED, "attempts": 0, "not_before": stamp(), "dead_letter": "none",
                       "claim": "", "updated_at": stamp()}})
-        return changed.modified_count == 1

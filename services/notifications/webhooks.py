@@ -19,6 +19,8 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
+from services.notifications import leases
+
 # What a council may subscribe to: the events this service consumes, and its own consent.withdrawn.
 # Never notification.*: a delivery announces itself with one, which would be delivered in turn.
 # Never invitation.due: its link is a participant's personal key to their survey.
@@ -28,8 +30,7 @@ SIGNATURE_HEADER = "X-IEC-Signature"
 CONTENT_TYPE = "application/cloudevents+json"
 
 DELIVERED, RETRY, REFUSED = "delivered", "retry", "refused"
-QUEUED, SENDING, DEAD, FAILED = "queued", "sending", "dead_lettered", "failed"
-STATUSES = (QUEUED, SENDING, DELIVERED, FAILED, DEAD)
+QUEUED, SENDING, DEAD, FAILED = leases.QUEUED, leases.SENDING, "dead_lettered", "failed"
 
 
 def new_secret() -> str:
@@ -76,12 +77,9 @@ def new_delivery(delivery_id: str, subscription: Mapping[str, Any], event: Mappi
             "created_at": at, "updated_at": at, "delivered_at": "", "last_status_code": 0}
 
 
-def announcement(delivery: Mapping[str, Any], final: bool) -> tuple[str, dict]:
+def announcement(delivery: Mapping[str, Any]) -> leases.Announcement:
     """``notification.sent`` / ``notification.failed`` for a delivery attempt (channel ``webhook``)."""
-    data = {"notification_id": delivery["_id"], "channel": "webhook", "template": delivery["event_type"],
-            "participant_id": None, "invitation_id": None, "subscription_id": delivery["subscription_id"],
-            "event_id": delivery["event_id"]}
-    if delivery["status"] == DELIVERED:
-        return "notification.sent", data
-    return "notification.failed", {**data, "error": delivery["error"], "attempts": delivery["attempts"],
-                                   "final": final}
+    ids = {"notification_id": delivery["_id"], "channel": "webhook", "template": delivery["event_type"],
+           "participant_id": None, "invitation_id": None, "subscription_id": delivery["subscription_id"],
+           "event_id": delivery["event_id"]}
+    return leases.announcement(delivery, ids, delivered=delivery["status"] == DELIVERED)

@@ -14,7 +14,7 @@ from collections import Counter
 
 import pytest
 
-from services.cli.infra import ServiceProcesses, free_port
+from services.cli import infra
 from tests.integration.notifications_support import deliver, invitation_due, participant
 from tests.support.http import Api
 from tests.support.smtp import ScriptedMailbox, smtp_server
@@ -32,16 +32,12 @@ def mailbox():
 def test_a_process_killed_mid_batch_and_restarted_sends_each_mail_exactly_once(
         notifications_stand_ins, amqp_uri, mongo_uri, tenant, mailbox, tmp_path):
     handler, smtp_port = mailbox
-    port = free_port()
-    env = {"AMQP_URI": amqp_uri, "MONGO_URI": mongo_uri, "SERVED_TENANTS": tenant["id"],
-           "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_port),
-           "NOTIFICATIONS_SENDING_HOURS": "00:00-24:00",
-           "SCHEDULER_INTERVAL_SECONDS": "0.2", "NOTIFICATIONS_SEND_LEASE_SECONDS": "1",
-           "OUTBOX_POLL_SECONDS": "0.1"}
-    processes = ServiceProcesses(tmp_path, services=("notifications",))
-    processes.start(env, {"notifications": port})
-    try:
-        processes.wait_ready(timeout=60)
+    port = infra.free_port()
+    env = infra.service_env(amqp_uri, mongo_uri, smtp_port=smtp_port, ports={"notifications": port},
+                      SERVED_TENANTS=tenant["id"], SCHEDULER_INTERVAL_SECONDS="0.2",
+                      NOTIFICATIONS_SEND_LEASE_SECONDS="1", OUTBOX_POLL_SECONDS="0.1")
+    with infra.running_services(env, tmp_path, {"notifications": port}, services=("notifications",),
+                                timeout=60) as processes:
         people = [participant(tenant, lang) for lang in ("en", "fr") * 3]
         for each in people:
             deliver(amqp_uri, invitation_due(tenant, each))
@@ -54,8 +50,6 @@ def test_a_process_killed_mid_batch_and_restarted_sends_each_mail_exactly_once(
 
         api = Api(f"http://127.0.0.1:{port}", tenant["staff"])
         statuses = eventually(lambda: _finished(api, len(people)), timeout=60, what="every mail concluded")
-    finally:
-        processes.stop()
 
     assert statuses == Counter({"sent": 5, "uncertain": 1})
     received = Counter(message["To"].addresses[0].addr_spec for message in handler.accepted)

@@ -24,8 +24,9 @@ from pathlib import Path
 
 import pytest
 
+from services.common import deadletter
 from services.common.envelope import new_event
-from tests.integration.notifications_support import DAY, deliver
+from tests.integration.notifications_support import DAY, deliver, invitation_due, participant, queued
 from tests.support.http import Api
 from tests.support.waiting import eventually
 
@@ -185,6 +186,40 @@ def test_a_dead_lettered_delivery_is_listed_with_its_error_and_replayed(notifica
     eventually(lambda: deliveries(notifications, subscription)[0]["status"] == "queued", what="queued again")
     assert run(notifications, 40) == {"delivered": 1}
     assert len(receiver.received) == 5 and all(each["signed"] for each in receiver.received)
+
+
+@pytest.mark.parametrize("receiver", [[500]], indirect=True)
+def test_a_broker_that_cannot_take_a_dead_letter_stops_neither_the_pass_nor_the_mail(
+        start_notifications, notifications_stand_ins, mail_sink, receiver, tenant, amqp_uri, monkeypatch):
+    api = start_notifications(mail_sink.port, role="admin", NOTIFICATIONS_MAX_ATTEMPTS="1")
+    subscription = subscribe(api, receiver.url)
+    completed(tenant, amqp_uri)
+    amara = participant(tenant)
+    deliver(amqp_uri, invitation_due(tenant, amara))
+    eventually(lambda: deliveries(api, subscription), what="the delivery queued")
+    queued(api, amara)
+    counted = dead_letters_counted(api)
+
+    def broker_away(*args: object, **kwargs: object) -> None:
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    with monkeypatch.context() as broker:
+        broker.setattr(deadletter, "dead_letter_event", broker_away)
+        answer = api.post("/v1/notifications/run", {"as_of": DAY.isoformat()})
+        assert answer.status_code == 200, answer.text
+        assert (answer.json()["webhook"], answer.json()["email"]) == ({"dead_lettered": 1}, {"sent": 1})
+        [mail] = mail_sink.wait_for(1)
+        assert mail["To"].addresses[0].addr_spec == f"{amara}@example.org"
+        assert [each["status"] for each in deliveries(api, subscription)] == ["dead_lettered"]
+        assert dead_letters_counted(api) == counted
+        assert run(api, 10) == {}  # still away: the delivery stays pending, the pass goes on
+
+    assert run(api, 20) == {}  # the broker is back: the pending dead letter goes out
+    assert dead_letters_counted(api) == counted + 1
+    [dead] = deliveries(api, subscription)
+    letters = [json.loads(line) for line in iec(amqp_uri, "dlq", "list", "--limit", "1000").splitlines()]
+    [letter] = [each for each in letters if dead["delivery_id"] in each["body"]]
+    assert letter["error"] == "webhook delivery failed: HTTP 500: {}" and letter["tenant_id"] == tenant["id"]
 
 
 @pytest.mark.parametrize("receiver", [[]], indirect=True)

@@ -13,7 +13,7 @@ import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from services.cli.infra import free_port
-from services.notifications import mail
+from services.notifications import mail, rendering
 from tests.support.smtp import ScriptedMailbox, smtp_server
 
 
@@ -49,14 +49,13 @@ def invitation(lang: str = "en", unsubscribe_url: str | None = None,
         "unsubscribe_url": unsubscribe_url or f"https://notify.example.org/u/{uuid.uuid4().hex}",
     }
     message = mail.compose(
-        mail.render("survey_invitation", lang, context),
+        rendering.render("survey_invitation", lang, context),
         to_addr="participant@example.org",
         to_name=names.get("to_name", "Amara Okafor"),
         from_addr="surveys@council.example",
         from_name=names.get("council_name", "TRIEC"),
         reply_to="programs@council.example",
         unsubscribe_url=context["unsubscribe_url"],
-        unsubscribe_mailto="unsubscribe@council.example",
         message_id_domain="council.example",
         notification_id=uuid.uuid4().hex,
     )
@@ -82,7 +81,7 @@ def test_invitation_arrives_with_link_names_and_one_click_unsubscribe(lang: str,
     assert received["To"].addresses[0].display_name == "Zoë Lefèvre"
     assert greeting in text and greeting in html
     assert link in text and link in html
-    assert received["List-Unsubscribe"] == f"<{unsubscribe}>, <mailto:unsubscribe@council.example>"
+    assert received["List-Unsubscribe"] == f"<{unsubscribe}>"
     assert received["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert received["X-IEC-Notification-Id"] == message["X-IEC-Notification-Id"]
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from services.common.config import ConfigError, load_settings
 from services.common.tokens import new_public_token
 from services.notifications import causes, rules, schedule, webhooks
 from services.notifications.storage import token_document
@@ -40,12 +41,30 @@ def test_smtp_replies_lose_the_addresses_they_quote():
 
 def test_a_sent_mail_is_announced_with_ids_only_and_a_retry_as_a_non_final_failure():
     mail = rules.new_notification("n1", rules.INVITATION, "p1", "e1", "t", invitation_id="i1")
-    assert rules.announcement({**mail, "status": rules.SENT}) == ("notification.sent", {
-        "notification_id": "n1", "channel": "email", "template": "survey_invitation", "participant_id": "p1",
-        "invitation_id": "i1", "attempt": 0})
-    event_type, data = rules.announcement({**mail, "status": rules.FAILED, "error": "451"}, final=False)
-    assert (event_type, data["final"], data["error"]) == ("notification.failed", False, "451")
+    ids = {"notification_id": "n1", "channel": "email", "template": "survey_invitation",
+           "participant_id": "p1", "invitation_id": "i1", "attempt": 0}
+    assert rules.announcement({**mail, "status": rules.SENT}) == ("notification.sent", ids)
+    retried = {**mail, "status": rules.QUEUED, "error": "451 try later", "attempts": 1}  # queued again
+    assert rules.announcement(retried) == ("notification.failed", {**ids, "error": "451 try later",
+                                                                   "attempts": 1, "final": False})
+    failed = {**mail, "status": rules.FAILED, "error": "550 no such mailbox", "attempts": 1}
+    assert rules.announcement(failed) == ("notification.failed", {**ids, "error": "550 no such mailbox",
+                                                                  "attempts": 1, "final": True})
     assert rules.announcement({**mail, "status": rules.SKIPPED}) is None
+    assert rules.announcement({**mail, "status": rules.CANCELLED}) is None
+
+
+def test_a_webhook_retry_is_announced_as_a_non_final_failure_and_a_dead_letter_as_a_final_one():
+    delivery = webhooks.new_delivery("d1", {"_id": "s1"}, {"id": "e1", "type": "cohort.completed"}, "t")
+    ids = {"notification_id": "d1", "channel": "webhook", "template": "cohort.completed",
+           "participant_id": None, "invitation_id": None, "subscription_id": "s1", "event_id": "e1"}
+    assert webhooks.announcement({**delivery, "status": webhooks.DELIVERED}) == ("notification.sent", ids)
+    retried = {**delivery, "status": webhooks.QUEUED, "error": "HTTP 503: {}", "attempts": 1}
+    assert webhooks.announcement(retried) == ("notification.failed", {**ids, "error": "HTTP 503: {}",
+                                                                      "attempts": 1, "final": False})
+    dead = {**delivery, "status": webhooks.DEAD, "error": "HTTP 500: {}", "attempts": 4}
+    assert webhooks.announcement(dead) == ("notification.failed", {**ids, "error": "HTTP 500: {}",
+                                                                   "attempts": 4, "final": True})
 
 
 @pytest.mark.parametrize(("hours", "local", "allowed"), [
@@ -56,7 +75,18 @@ def test_a_sent_mail_is_announced_with_ids_only_and_a_retry_as_a_non_final_failu
 def test_sending_hours_are_read_in_the_councils_time_zone(hours, local, allowed):
     toronto_winter = datetime(2031, 1, 15, local[0] + 5, local[1], tzinfo=UTC) if local[0] < 19 else \
         datetime(2031, 1, 16, local[0] - 19, local[1], tzinfo=UTC)
+    assert load_settings({"NOTIFICATIONS_SENDING_HOURS": hours}).notifications_sending_hours == hours
     assert schedule.SendingHours.parse(hours).allow(toronto_winter, "America/Toronto") is allowed
+
+
+@pytest.mark.parametrize("hours", ["08:00-24:30", "24:00-08:00", "8:00-20:00", "08:00-20:60", "08:00",
+                                   "08:00-20:00 ", "eight to eight"])
+def test_sending_hours_the_service_cannot_read_stop_it_at_start_naming_the_variable(hours):
+    with pytest.raises(ConfigError, match=f"NOTIFICATIONS_SENDING_HOURS: expected HH:MM-HH:MM from 00:00 "
+                                          f"to 24:00, got '{hours}'"):
+        load_settings({"NOTIFICATIONS_SENDING_HOURS": hours})
+    with pytest.raises(ValueError):
+        schedule.SendingHours.parse(hours)
 
 
 @pytest.mark.parametrize(("attempt", "ceiling"), [(1, 30), (2, 60), (3, 120), (7, 1920), (8, 3600),
