@@ -21,9 +21,6 @@ ADVANCEMENT_KINDS = ("promotion", "wage_increase", "new_role")
 
 # Rules a survey-based definition may name; `equals` and `advancement_within_year` take `:<value>`.
 RULES = ("agree", "any_except_none", "equals", "median", "advancement_within_year", "response_rate")
-# Rules of the indicators computed from intake's events (`units.py` applies them).
-OTHER_RULES = ("completed", "change_after_assessment", "internal_cohort_after_certification",
-               "matched_within_60_days", "planned_end_reached")
 
 # `computed_from` markers: which projection an indicator is computed from.
 SURVEY_RESPONSES = "survey_responses"
@@ -35,28 +32,18 @@ MENTEE_MATCHING = "mentee_matching"
 # Indicators whose unit belongs to a cohort: those `indicator.updated` streams per scope (outcomes.py).
 COHORT_UNITS = (SURVEY_RESPONSES, COHORT_COMPLETIONS)
 
-_RESPONSES = ("response.submitted",)
-_INVITATIONS = (
-    "invitation.scheduled",
-    "invitation.due",
-    "invitation.cancelled",
-    "invitation.expired",
-    "response.submitted",
-)
-
 
 @dataclass(frozen=True)
 class IndicatorDef:
     """One indicator: what it reads and how it counts.
 
     `waves` and `roles` select the responses (and invitations) the indicator is about; `item` is the
-    survey item read, `rule` how its answer counts; `date_item` the second item a rule reads (I7).
-    `source` names the events the figures come from.
+    survey item read, `rule` how its answer counts; `date_item` the second item a rule reads (I7: the
+    date of the advancement `item` reports).
     """
 
     id: str
     name: str
-    source: tuple[str, ...]
     computed_from: str = SURVEY_RESPONSES
     waves: tuple[str, ...] = ()
     roles: tuple[str, ...] = ()
@@ -86,46 +73,42 @@ def _advancement(indicator_id: str, name: str, kind: str | None = None) -> Indic
     """I7 or one of its per-kind variants (I7a..I7c)."""
     rule = f"advancement_within_year:{kind}" if kind else "advancement_within_year"
     return IndicatorDef(
-        indicator_id, name, _RESPONSES, waves=("fu12",), roles=("newcomer",),
+        indicator_id, name, waves=("fu12",), roles=("newcomer",),
         item="advancement", rule=rule, date_item="advancement_date",
     )
 
 
 INDICATORS: tuple[IndicatorDef, ...] = (
-    IndicatorDef("I1", "Completion", ("cohort.completed", "participant.withdrawn"),
-                 computed_from=COHORT_COMPLETIONS, rule="completed"),
-    IndicatorDef("I2", "Satisfaction", _RESPONSES, waves=("post",), roles=ROLES,
+    IndicatorDef("I1", "Completion", computed_from=COHORT_COMPLETIONS, rule="completed"),
+    IndicatorDef("I2", "Satisfaction", waves=("post",), roles=ROLES,
                  item="satisfaction", rule="agree"),
-    IndicatorDef("I3", "Knowledge increased", _RESPONSES, waves=("post",), roles=ROLES,
+    IndicatorDef("I3", "Knowledge increased", waves=("post",), roles=ROLES,
                  item="knowledge_increased", rule="agree"),
-    IndicatorDef("I4", "Confidence increased (newcomers)", _RESPONSES, waves=("fu3",), roles=("newcomer",),
+    IndicatorDef("I4", "Confidence increased (newcomers)", waves=("fu3",), roles=("newcomer",),
                  item="confidence_navigating", rule="agree"),
-    IndicatorDef("I5", "Took new actions", _RESPONSES, waves=("fu3",), roles=ROLES,
+    IndicatorDef("I5", "Took new actions", waves=("fu3",), roles=ROLES,
                  item="actions_taken", rule="any_except_none"),
-    IndicatorDef("I6", "New development opportunity (newcomers)", _RESPONSES, waves=("fu3",),
+    IndicatorDef("I6", "New development opportunity (newcomers)", waves=("fu3",),
                  roles=("newcomer",), item="pd_opportunity", rule="any_except_none"),
     _advancement("I7", "Advanced within a year (newcomers)"),
     _advancement("I7a", "Promoted within a year (newcomers)", "promotion"),
     _advancement("I7b", "Wage increase within a year (newcomers)", "wage_increase"),
     _advancement("I7c", "New role within a year (newcomers)", "new_role"),
-    IndicatorDef("I8", "Base pay change (newcomers)", _RESPONSES, waves=("fu12",), roles=("newcomer",),
+    IndicatorDef("I8", "Base pay change (newcomers)", waves=("fu12",), roles=("newcomer",),
                  item="base_pay_change_pct", rule="median"),
-    IndicatorDef("I9", "Managers more prepared", _RESPONSES, waves=("fu3",), roles=("manager",),
+    IndicatorDef("I9", "Managers more prepared", waves=("fu3",), roles=("manager",),
                  item="prepared_to_support", rule="agree"),
-    IndicatorDef("I10", "Managers' supportive practices", _RESPONSES, waves=("fu3",), roles=("manager",),
+    IndicatorDef("I10", "Managers' supportive practices", waves=("fu3",), roles=("manager",),
                  item="manager_practices", rule="any_except_none"),
-    IndicatorDef("I11", "Employers that made organisational changes",
-                 ("assessment.delivered", "org_change.recorded", "response.submitted"),
-                 computed_from=EMPLOYER_CHANGES, waves=("fu12",), roles=LEADERS, item="org_changes",
-                 rule="change_after_assessment"),
-    IndicatorDef("I12", "Train-the-trainer sustainability", ("trainer.certified", "cohort.opened"),
-                 computed_from=TRAINER_ACTIVITY, rule="internal_cohort_after_certification"),
-    IndicatorDef("I13", "Response rate", _INVITATIONS, waves=WAVES, roles=ROLES, rule="response_rate"),
-    IndicatorDef("M1", "Mentees matched within 60 days", ("participant.registered", "mentorship.matched"),
-                 computed_from=MENTEE_MATCHING, roles=("mentee",), rule="matched_within_60_days"),
-    IndicatorDef("M2", "Matches completed", ("mentorship.matched", "mentorship.ended"),
-                 computed_from=MENTORING_MATCHES, rule="planned_end_reached"),
-    IndicatorDef("M3", "Mentees working in their field full time", _RESPONSES, waves=("fu3", "fu12"),
+    IndicatorDef("I11", "Employers that made organisational changes", computed_from=EMPLOYER_CHANGES,
+                 waves=("fu12",), roles=LEADERS, item="org_changes", rule="change_after_assessment"),
+    IndicatorDef("I12", "Train-the-trainer sustainability", computed_from=TRAINER_ACTIVITY,
+                 rule="internal_cohort_after_certification"),
+    IndicatorDef("I13", "Response rate", waves=WAVES, roles=ROLES, rule="response_rate"),
+    IndicatorDef("M1", "Mentees matched within 60 days", computed_from=MENTEE_MATCHING, roles=("mentee",),
+                 rule="matched_within_60_days"),
+    IndicatorDef("M2", "Matches completed", computed_from=MENTORING_MATCHES, rule="planned_end_reached"),
+    IndicatorDef("M3", "Mentees working in their field full time", waves=("fu3", "fu12"),
                  roles=("mentee",), item="employment_status", rule="equals:in_field_full_time"),
 )
 

@@ -13,13 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.common.ids import new_id
+from services.reporting.breakdowns import MATCHERS
+from services.reporting.figures import FLOOR
 
 KIND = "insights"
-# INDICATORS.md: an export marked public suppresses figures whose denominator is below 5.
-PUBLIC_SUPPRESS_BELOW = 5
-# Query keys that are not breakdowns; every other key of the query is one, and says what the report is
-# about (its scope), whatever breakdowns GET /v1/indicators learns to take.
-NOT_SCOPE = ("format", "indicator", "suppress_below")
 
 
 @dataclass(frozen=True)
@@ -51,18 +48,18 @@ FIGURE_FIELDS = ("numerator", "denominator", "rate", "ci95", "invited", "respons
 
 
 def indicators_query(query: Mapping[str, Any], public: bool = False) -> dict[str, Any]:
-    """The GET /v1/indicators query the report needs: the caller's breakdowns, its headline indicators,
-    and for a public export a suppression threshold of at least `PUBLIC_SUPPRESS_BELOW`."""
-    wanted = {key: value for key, value in query.items() if key not in ("format", "indicator")}
+    """The GET /v1/indicators query the report needs: the caller's breakdowns and `suppress_below`, its
+    headline indicators, and for a public export (INDICATORS.md) a threshold of at least `FLOOR`."""
+    wanted = {key: value for key, value in query.items() if key in MATCHERS or key == "suppress_below"}
     if public:
-        wanted["suppress_below"] = max(PUBLIC_SUPPRESS_BELOW, wanted.get("suppress_below") or 0)
+        wanted["suppress_below"] = max(FLOOR, wanted.get("suppress_below") or 0)
     return {**wanted, "indicator": tuple(headline.indicator_id for headline in HEADLINES)}
 
 
 def scope_of(query: Mapping[str, Any]) -> dict[str, Any]:
-    """What the report is about (the breakdowns asked for), as JSON values."""
-    return {key: str(value) for key, value in sorted(query.items())
-            if key not in NOT_SCOPE and value is not None}
+    """What the report is about: the breakdowns of `query` (those `breakdowns.MATCHERS` knows), as
+    JSON values."""
+    return {key: str(value) for key, value in sorted(query.items()) if key in MATCHERS and value is not None}
 
 
 def build(answer: Mapping[str, Any], query: Mapping[str, Any], council: str | None = None) -> dict[str, Any]:

@@ -12,21 +12,16 @@ from nameko.extensions import DependencyProvider
 from services.common.config import Settings
 from services.common.rabbitmq import ManagementApi
 from services.common.runtime import Runtime
-from services.common.tenancy import TenantRegistry
 from services.reporting import subscribers
 
 
 class Outlet:
-    """What a worker needs to hand outcomes to other systems."""
+    """What a worker needs to hand outcomes to other systems; `management` is the broker's management
+    HTTP API."""
 
-    def __init__(self, settings: Settings, amqp_uri: str, registry: TenantRegistry):
-        self._settings, self._registry = settings, registry
+    def __init__(self, settings: Settings, amqp_uri: str, management: ManagementApi):
+        self._settings, self.management = settings, management
         self.vhost = subscribers.vhost_of(amqp_uri)
-
-    @property
-    def management(self) -> ManagementApi:
-        """The broker's management HTTP API."""
-        return ManagementApi(self._settings.rabbitmq_management_url)
 
     def subscriber_url(self, username: str, password: str) -> str:
         """The AMQP URL a subscriber connects with."""
@@ -38,9 +33,12 @@ class Outlet:
 
 
 class Outlets(DependencyProvider):
-    """Gives each worker an `Outlet`."""
+    """Gives each worker an `Outlet`; the management API client is made once, at the first worker."""
 
     runtime = Runtime()
+    _management: ManagementApi | None = None
 
     def get_dependency(self, worker_ctx) -> Outlet:
-        return Outlet(self.runtime.settings, self.runtime.amqp_uri, self.runtime.registry)
+        if self._management is None:
+            self._management = ManagementApi(self.runtime.settings.rabbitmq_management_url)
+        return Outlet(self.runtime.settings, self.runtime.amqp_uri, self._management)

@@ -4,7 +4,7 @@ Events of different types arrive in any order (each handler has its own queue), 
 document is merged from the events that name it, field by field: an event only sets the fields it
 carries (never a None over a known value) and records its own time under its own name. Nothing is
 derived at write time; the invitation status, for one, is read from which of these times are there
-(`facts.invitation_status`). Replaying the event log through `changes_for` rebuilds the projections.
+(`units.invitation_status`). Replaying the event log through `changes_for` rebuilds the projections.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ EVENT_ID = "event_id"
 QUASI_IDENTIFIERS = ("preferred_language", "occupation_noc", "years_in_canada")
 ERASED = "erased"
 
-# Where the time of each invitation event is kept; `facts.invitation_status` reads these.
+# Where the time of each invitation event is kept; `units.invitation_status` reads these.
 SCHEDULED_AT, SENT_AT = "scheduled_at", "last_sent_at"
 CANCELLED_AT, EXPIRED_AT, RESPONDED_AT = "cancelled_at", "expired_at", "responded_at"
 # Fields of an event's data never written to the event log: credentials reporting has no use for.

@@ -16,7 +16,6 @@ from typing import Any
 
 from services.reporting import outcomes, projection, storage, units
 from services.reporting.breakdowns import DIMENSIONS
-from services.reporting.indicators import LEADERS
 from services.reporting.projection import (
     ASSESSMENTS,
     CERTIFICATIONS,
@@ -43,7 +42,6 @@ _EMPLOYER_EVENTS = ("employer.registered", "assessment.delivered", "org_change.r
 _REDACTED_TYPES = ("participant.registered", "mentorship.matched")
 _COHORT_KINDS = ("inv", "enr")
 INTERNAL_TRAINER = "internal_trainer"
-FU12 = "fu12"
 
 
 def apply(db: Db, event: Mapping[str, Any], emit: Emit | None = None, log: bool = True) -> None:
@@ -106,9 +104,9 @@ def _leader_employer(db: Db, kind: str, data: Mapping[str, Any]) -> list[str]:
     participant = storage.get(db, PARTICIPANTS, data.get("participant_id"))
     employer_id = participant.get("employer_id") or data.get("employer_id")
     role = data.get("role") or participant.get("role")
-    if kind == "response.submitted" and data.get("wave") != FU12:
+    if kind == "response.submitted" and data.get("wave") not in units.ORG_CHANGES.waves:
         return []
-    return [f"emp:{employer_id}"] if employer_id and role in LEADERS else []
+    return [f"emp:{employer_id}"] if employer_id and role in units.ORG_CHANGES.roles else []
 
 
 # --- one unit ----------------------------------------------------------------------------------------
@@ -222,8 +220,8 @@ def _employer(db: Db, employer_id: str) -> units.Contribution:
 
 def _leader_reported_change(db: Db, employer_id: str) -> bool:
     leaders = [p["_id"] for p in storage.find(db, PARTICIPANTS, employer_id=employer_id)
-               if p.get("role") in LEADERS]
-    return any(response.get("wave") == FU12 and units.leader_reports_change(response)
+               if p.get("role") in units.ORG_CHANGES.roles]
+    return any(response.get("wave") in units.ORG_CHANGES.waves and units.leader_reports_change(response)
                for leader in leaders for response in storage.find(db, RESPONSES, participant_id=leader))
 
 

@@ -16,11 +16,9 @@ REPORTS = "published_reports"
 INDEXES: dict[str, list[IndexModel]] = {REPORTS: [IndexModel([("published_at", ASCENDING)])]}
 
 
-def keep(tx: Any, report_id: str, report: Mapping[str, Any], published_at: str) -> dict[str, Any]:
-    """Store a published report in the caller's transaction; returns it with its id and time."""
-    stored = {**report, "report_id": report_id, "published_at": published_at}
-    tx[REPORTS].insert_one({"_id": report_id, **stored})
-    return stored
+def keep(tx: Any, report_id: str, report: Mapping[str, Any], published_at: str) -> None:
+    """Store a published report, with its id and time, in the caller's transaction."""
+    tx[REPORTS].insert_one({"_id": report_id, **report, "report_id": report_id, "published_at": published_at})
 
 
 def load(db: Any, report_id: str) -> dict[str, Any]:

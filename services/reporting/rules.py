@@ -93,23 +93,25 @@ def _advanced_within_year(defn: IndicatorDef, fact: Fact) -> bool | None:
         return None
     kind = defn.rule_arg
     advanced = kind in chosen if kind else any(option != NONE for option in chosen)
-    return advanced and within_year_of_end(fact)
+    return advanced and within_year_of_end(defn, fact)
 
 
-def within_year_of_end(fact: Fact) -> bool:
-    """The advancement date is strictly after the cohort's end and at most 365 days after it."""
-    days = days_after_end(fact)
+def within_year_of_end(defn: IndicatorDef, fact: Fact) -> bool:
+    """The date answered to `defn.date_item` is strictly after the cohort's end and at most 365 days
+    after it."""
+    days = days_after_end(defn, fact)
     return days is not None and 0 < days <= DAYS_IN_YEAR
 
 
-def days_after_end(fact: Fact) -> int | None:
-    """Days from the cohort's end to the reported advancement date (None while either is unknown)."""
-    return days_between(fact.get("cohort_ended_on"), answer(fact, "advancement_date"))
+def days_after_end(defn: IndicatorDef, fact: Fact) -> int | None:
+    """Days from the cohort's end to the date answered to `defn.date_item` (I7: the advancement's);
+    None while either is unknown."""
+    return days_between(fact.get("cohort_ended_on"), answer(fact, defn.date_item))
 
 
-def advancement_kinds(fact: Fact) -> list[str]:
-    """The kinds of advancement a fu12 answer reports (promotion, wage_increase, new_role)."""
-    chosen = options(answer(fact, "advancement")) or []
+def advancement_kinds(defn: IndicatorDef, fact: Fact) -> list[str]:
+    """The kinds of advancement (promotion, wage_increase, new_role) answered to `defn.item`."""
+    chosen = options(answer(fact, defn.item)) or []
     return [kind for kind in ADVANCEMENT_KINDS if kind in chosen]
 
 

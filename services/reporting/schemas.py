@@ -197,6 +197,36 @@ class IndicatorsQuerySchema(BreakdownSchema):
     suppress_below = fields.Integer(validate=validate.Range(min=0))
 
 
+class IndicatorRowSchema(Schema):
+    """One row of GET /v1/indicators (`figures.row`): an indicator's figures over the query's cells.
+
+    Described for the OpenAPI document only, exactly as sent: `numerator` is I8's median (a number) or a
+    count, null when suppressed; survey-based rows carry `invited` and `response_rate`, others null."""
+
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    numerator = fields.Float(allow_none=True, required=True)
+    denominator = fields.Integer(required=True)
+    rate = fields.Float(allow_none=True, required=True)
+    ci95 = fields.List(fields.Float(), allow_none=True, required=True, validate=validate.Length(equal=2))
+    invited = fields.Integer(allow_none=True, required=True)
+    response_rate = fields.Float(allow_none=True, required=True)
+    suppressed = fields.Boolean(required=True)
+
+
+class IndicatorsAnswerSchema(Schema):
+    """The answer of GET /v1/indicators (`figures.indicators_answer`)."""
+
+    indicators = fields.List(fields.Nested(IndicatorRowSchema), required=True)
+    as_of = fields.String(required=True)
+
+
+class FunderIndicatorsAnswerSchema(IndicatorsAnswerSchema):
+    """The answer of GET /v1/funder/indicators (`figures.funder_answer`): also the councils summed."""
+
+    tenants = fields.List(fields.String(), required=True)
+
+
 class TenantIds(fields.Field):
     """A comma-separated list of council ids (`toronto,calgary`), loaded as a tuple."""
 

@@ -12,7 +12,9 @@ from services.reporting import figures, insights, insights_render, projector, st
 from services.reporting import published as stored_reports
 from services.reporting.outlets import Outlets
 from services.reporting.schemas import (
+    FunderIndicatorsAnswerSchema,
     FunderQuerySchema,
+    IndicatorsAnswerSchema,
     IndicatorsQuerySchema,
     InsightsPublishSchema,
     InsightsQuerySchema,
@@ -112,13 +114,14 @@ class ReportingService(ops.ServiceBase):
     def on_response_submitted(self, event: dict) -> None:
         self._project(event)
 
-    @api("GET", "/v1/indicators", roles=READERS, query=IndicatorsQuerySchema)
+    @api("GET", "/v1/indicators", roles=READERS, query=IndicatorsQuerySchema, answer=IndicatorsAnswerSchema)
     def indicators(self, request):
         """Every indicator over any breakdown; `indicator=I2,I3` restricts the rows."""
         query = IndicatorsQuerySchema().load(request.args.to_dict())
         return 200, figures.indicators_answer(storage.load_snapshot(self.db), query, stamp())
 
-    @api("GET", "/v1/funder/indicators", roles=("funder",), query=FunderQuerySchema)
+    @api("GET", "/v1/funder/indicators", roles=("funder",), query=FunderQuerySchema,
+         answer=FunderIndicatorsAnswerSchema)
     def funder_indicators(self, request):
         """A funder's aggregate over the councils that granted it, never below 5 (no individual records)."""
         query = FunderQuerySchema().load(request.args.to_dict())

@@ -20,6 +20,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
+from services.common.clock import parse_stamp
 from services.reporting import indicators, rules
 from services.reporting.breakdowns import dims_of
 
@@ -31,8 +32,11 @@ MATCH_WITHIN_DAYS = 60
 SENT_STATUSES = frozenset({"sent", "responded", "expired"})
 # The invitation's times (projection.py) by the status they mean, most decisive first, a response aside.
 _STATUS_BY_TIME = (("cancelled", "cancelled_at"), ("expired", "expired_at"), ("sent", "last_sent_at"))
-INTERNAL_TRAINER = "internal_trainer"
 REFS = ("participant_id", "cohort_id", "employer_id", "program_id")
+# The indicator whose counted answers `advancement.reported` tells (its item and date item are read).
+ADVANCED = indicators.get("I7")
+# The indicator an employer's leaders' answers count for when they name a change (of its item, waves, roles).
+ORG_CHANGES = indicators.get("I11")
 
 
 @dataclass(frozen=True)
@@ -49,9 +53,6 @@ class Contribution:
     def is_empty(self) -> bool:
         """True when the unit counts for nothing (yet)."""
         return not any(self.counts.values())
-
-
-NOTHING = Contribution()
 
 
 @dataclass(frozen=True)
@@ -101,8 +102,9 @@ def _refs(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _time(value: Any) -> datetime | None:
+    """An RFC 3339 time as an aware datetime (`clock.parse_stamp`); None when it is not a time."""
     try:
-        return datetime.fromisoformat(value) if isinstance(value, str) else None
+        return parse_stamp(value) if isinstance(value, str) else None
     except ValueError:
         return None
 
@@ -164,10 +166,11 @@ def _count_answer(defn: indicators.IndicatorDef, fact: Mapping[str, Any], counts
 
 
 def _advancement(fact: Mapping[str, Any], counts: Counter, values: Mapping[str, Any]) -> dict | None:
-    if not counts.get("I7_n"):
+    if not counts.get(f"{ADVANCED.id}_n"):
         return None
     return {"participant_id": values["participant_id"], "cohort_id": values["cohort_id"],
-            "kinds": rules.advancement_kinds(fact), "days_after_end": rules.days_after_end(fact)}
+            "kinds": rules.advancement_kinds(ADVANCED, fact),
+            "days_after_end": rules.days_after_end(ADVANCED, fact)}
 
 
 _NUMBER_PREFIX = "_v_"
@@ -239,8 +242,8 @@ def employer_unit(employer_id: str, facts: EmployerFacts) -> Contribution:
 
 
 def leader_reports_change(response: Doc) -> bool:
-    """A leader's fu12 `org_changes` answer names at least one change."""
-    chosen = rules.options(rules.answer(response, "org_changes")) or []
+    """A leader's answer to I11's item (fu12 `org_changes`) names at least one change."""
+    chosen = rules.options(rules.answer(response, ORG_CHANGES.item)) or []
     return any(option != rules.NONE for option in chosen)
 
 

@@ -2,14 +2,10 @@
 (``CohortStream``), fed to the broker, and the insights report once its figures have settled."""
 from __future__ import annotations
 
-import secrets
-from datetime import timedelta
-
-from services.common.clock import now, stamp
-from services.common.envelope import new_event
 from tests.support.amqp import publish_event
 from tests.support.http import Api
 from tests.support.waiting import eventually
+from tests.unit.reporting.reporting_streams import Council
 
 # (role, answers to the post survey, or None for no response)
 STANDARD_COHORT = [
@@ -31,85 +27,45 @@ WIDE_COHORT = [
 
 
 class CohortStream:
-    """The events intake and surveys publish for one CAIP cohort whose members all get a post invitation.
-
-    The invitations are open now, as they were when surveys took the responses (a response counts when
-    it was submitted by its invitation's close)."""
+    """The events intake and surveys publish for one CAIP cohort whose members all get a post invitation,
+    made by the unit tier's stream builder (``reporting_streams.Council``): intake's events, then the
+    invitations (scheduled and sent the day after the cohort's end), then the responses (the day after)."""
 
     def __init__(self, tenant_id: str, members: list[tuple[str, dict | None]], size_class: str = "large",
                  ended_on: str = "2025-06-30"):
-        self.tenant_id, self.ended_on = tenant_id, ended_on
-        tag = secrets.token_hex(4)
-        self.cohort_id, self.program_id, self.employer_id = f"c-{tag}", f"prog-{tag}", f"e-{tag}"
-        self.members = [(f"p-{tag}-{n}", role, answers) for n, (role, answers) in enumerate(members)]
-        self.intake = [self._employer(size_class), self._program(), self._cohort_opened(),
-                       *self._participants(), self._cohort_completed()]
-        self.invitations = [event for pid, role, _ in self.members for event in self._invited(pid, role)]
-        self.responses = [self._response(pid, role, answers)
-                          for pid, role, answers in self.members if answers]
+        council = Council(tenant_id)
+        self.employer_id, self.program_id = council.employer(size_class), council.program("caip")
+        self.cohort_id = council.cohort(self.program_id, "caip", [self.employer_id], end=ended_on)
+        self.members = []
+        for role, answers in members:
+            pid = council.participant(role, self.employer_id)
+            council.enrol(pid, self.cohort_id, role, "caip", self.employer_id, self.program_id)
+            self.members.append((pid, role, answers))
+        council.complete(self.cohort_id, "caip", [(pid, role, True, False) for pid, role, _ in self.members],
+                         ended_on=ended_on)
+        self.intake = self._taken(council)
+        invited = {pid: council.invite(pid, self.cohort_id, role, "post", ended_on=ended_on)
+                   for pid, role, _ in self.members}
+        self.invitations = self._taken(council)
+        for pid, _, answers in self.members:
+            if answers:
+                council.respond(invited[pid], answers)
+        self.responses = self._taken(council)
+        self._invitation_ids = {pid: invitation["invitation_id"] for pid, invitation in invited.items()}
+
+    @staticmethod
+    def _taken(council: Council) -> list[dict]:
+        events = [event for _, event in council.events]
+        council.events.clear()
+        return events
 
     def all_events(self) -> list[tuple[str, dict]]:
         """(source service, envelope) in the order things happen."""
         return [*(("intake", e) for e in self.intake), *(("surveys", e) for e in self.invitations),
                 *(("surveys", e) for e in self.responses)]
 
-    def _event(self, service: str, event_type: str, data: dict) -> dict:
-        return new_event(service, event_type, self.tenant_id, data)
-
-    def _employer(self, size_class: str) -> dict:
-        return self._event("intake", "employer.registered", {
-            "employer_id": self.employer_id, "name": "Acme", "sector": "finance", "size_class": size_class,
-            "city": "Toronto"})
-
-    def _program(self) -> dict:
-        return self._event("intake", "program.created", {
-            "program_id": self.program_id, "kind": "caip", "name": "CAIP", "sessions_planned": 6,
-            "train_the_trainer": False})
-
-    def _cohort_opened(self) -> dict:
-        return self._event("intake", "cohort.opened", {
-            "cohort_id": self.cohort_id, "program_id": self.program_id, "program_kind": "caip",
-            "employer_ids": [self.employer_id], "start_date": "2025-04-01", "end_date": "2025-06-30",
-            "sessions_planned": 6, "facilitated_by": "council"})
-
-    def _participants(self) -> list[dict]:
-        events = []
-        for pid, role, _ in self.members:
-            events.append(self._event("intake", "participant.registered", {
-                "participant_id": pid, "role": role, "employer_id": self.employer_id,
-                "occupation_noc": "21231", "years_in_canada": 4, "preferred_language": "en",
-                "consent": {"surveys": True, "research": True, "contact": True}}))
-            events.append(self._event("intake", "participant.enrolled", {
-                "participant_id": pid, "cohort_id": self.cohort_id, "role": role, "program_kind": "caip",
-                "employer_id": self.employer_id, "program_id": self.program_id}))
-        return events
-
-    def _cohort_completed(self) -> dict:
-        return self._event("intake", "cohort.completed", {
-            "cohort_id": self.cohort_id, "program_kind": "caip", "ended_on": self.ended_on,
-            "program_id": self.program_id, "employer_ids": [self.employer_id], "sessions_planned": 6,
-            "enrolments": [{"participant_id": pid, "role": role, "sessions_attended": 6, "completed": True}
-                           for pid, role, _ in self.members]})
-
     def invitation_id(self, participant_id: str) -> str:
-        return f"i-{participant_id}"
-
-    def _invited(self, pid: str, role: str) -> list[dict]:
-        common = {"invitation_id": self.invitation_id(pid), "participant_id": pid,
-                  "cohort_id": self.cohort_id, "wave": "post", "instrument_key": "caip_post",
-                  "closes_at": stamp(now() + timedelta(days=30))}
-        return [
-            self._event("surveys", "invitation.scheduled", {
-                **common, "due_at": stamp(now() - timedelta(days=1)), "role": role, "program_kind": "caip"}),
-            self._event("surveys", "invitation.due", {
-                **common, "link": f"http://surveys/r/{self.tenant_id}.secret-{pid}", "attempt": 0}),
-        ]
-
-    def _response(self, pid: str, role: str, answers: dict) -> dict:
-        return self._event("surveys", "response.submitted", {
-            "response_id": f"r-{pid}", "invitation_id": self.invitation_id(pid), "participant_id": pid,
-            "cohort_id": self.cohort_id, "role": role, "wave": "post", "instrument_key": "caip_post",
-            "instrument_version": 1, "answers": answers})
+        return self._invitation_ids[participant_id]
 
 
 def feed(amqp_uri: str, stream: CohortStream) -> None:

@@ -9,12 +9,16 @@ from __future__ import annotations
 import json
 import secrets
 
+import eventlet
 import pytest
 from kombu import Connection, Queue
 
 from services.cli.main import main as iec
 from services.common.outbox import OUTCOMES
+from services.common.runtime import Runtime
 from services.common.tenancy import TenantRegistry, database_name
+from services.reporting.rebuild import rebuild
+from services.reporting.storage import CELLS
 from tests.support.amqp import publish_event
 from tests.support.http import Api
 from tests.support.waiting import eventually
@@ -62,6 +66,25 @@ def test_a_rich_stream_gives_every_figure_and_a_rebuild_from_the_log_gives_the_s
     monkeypatch.setenv("MONGO_URI", mongo_uri)
     assert iec(["reporting", "rebuild", tenant["id"]]) == 0
     assert [rows(reporting, **cut) for cut in CUTS] == live
+
+
+def test_a_rebuild_writes_only_once_no_workers_transaction_is_open_on_its_database(
+        mongo_client, mongo_uri, monkeypatch):
+    monkeypatch.setenv("MONGO_URI", mongo_uri)  # the server the services (and `iec`) are configured with
+    db = mongo_client[f"rebuild-{secrets.token_hex(4)}"]
+    db[CELLS].insert_one({"_id": "stale", "dims": {}, "counts": {"I2_d": 1}})  # the log is empty
+    worker = Runtime()  # what a reporting worker holds around its transaction on this database
+    try:
+        with worker.transaction_guard(db.name):
+            rebuilding = eventlet.spawn(rebuild, db)
+            eventlet.sleep(0.5)
+            assert not rebuilding.dead
+            assert db[CELLS].count_documents({}) == 1
+        assert rebuilding.wait() == 0
+        assert db[CELLS].count_documents({}) == 0
+    finally:
+        worker.stop()
+        mongo_client.drop_database(db.name)
 
 
 @pytest.fixture

@@ -4,9 +4,12 @@ The rich stream (reporting_streams.rich_stream) has one of everything; its expec
 out by hand in the comments of reporting_streams.EXPECTED.
 """
 import random
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from services.common.clock import stamp
 from services.reporting import figures, projector, rebuild, storage
 from tests.unit.reporting.reporting_fakes import FakeDb
 from tests.unit.reporting.reporting_streams import EXPECTED, Council, day, rich_stream
@@ -64,7 +67,7 @@ def test_rebuilding_from_the_event_log_gives_the_live_figures():
                {**ALL, "ended_from": "2025-07-01"}, {}]
     live = [answer(db, **query) for query in queries]
     live_cells = sorted(storage.load_snapshot(db).cells, key=lambda cell: cell["_id"])
-    assert rebuild.rebuild(db) == len(rich_stream().events)
+    assert rebuild.replay(db) == len(rich_stream().events)
     assert [answer(db, **query) for query in queries] == live
     assert sorted(storage.load_snapshot(db).cells, key=lambda cell: cell["_id"]) == live_cells
 
@@ -127,6 +130,26 @@ def test_a_late_response_counts_inside_its_window_even_after_the_expiry_arrived_
     council.respond(inside, {"satisfaction": 5}, days_late=29)  # submitted a day before the close
     council.respond(outside, {"satisfaction": 5}, days_late=31)  # submitted a day after it
     council.expire(outside)
+    rows = numbers(answer(project(council.events), **ALL))
+    assert rows["I2"] == (1, 1, 2)
+    assert rows["I13"] == (1, 2, 2)
+
+
+@pytest.mark.parametrize("written", [
+    stamp,  # as surveys writes it: 2025-07-31T12:00:00.000Z
+    datetime.isoformat,  # 2025-07-31T12:00:00+00:00
+    lambda moment: moment.astimezone(ZoneInfo("America/Toronto")).isoformat(),  # 08:00:00-04:00
+    lambda moment: moment.replace(tzinfo=None).isoformat(),  # no offset: UTC, as stamp() takes it
+], ids=["stamp", "utc-offset", "toronto-offset", "no-offset"])
+def test_a_response_counts_by_its_invitations_close_however_the_close_is_written(written):
+    council = Council()
+    _, (inside, outside) = _one_cohort(council, [None, None])
+    council.respond(inside, {"satisfaction": 5}, days_late=29.9)  # 2.4 hours before the close
+    council.respond(outside, {"satisfaction": 5}, days_late=30.1)  # 2.4 hours after it
+    closes = {invitation["invitation_id"]: invitation["closes"] for invitation in (inside, outside)}
+    for _, event in council.events:
+        if "closes_at" in event["data"]:
+            event["data"]["closes_at"] = written(closes[event["data"]["invitation_id"]])
     rows = numbers(answer(project(council.events), **ALL))
     assert rows["I2"] == (1, 1, 2)
     assert rows["I13"] == (1, 2, 2)
@@ -199,7 +222,7 @@ def test_erasure_keeps_the_counts_drops_the_quasi_identifiers_and_redacts_the_lo
     [registered] = db["event_log"].find({"type": "participant.registered", "data.participant_id": erased})
     assert set(registered["data"]) == {"participant_id", "role", "employer_id", "consent"}
     by_language = answer(db, **ALL, preferred_language="en")
-    rebuild.rebuild(db)
+    rebuild.replay(db)
     assert answer(db, **ALL) == before
     assert answer(db, **ALL, preferred_language="en") == by_language
 
