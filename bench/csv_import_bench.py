@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import sys
 import time
 from pathlib import Path
 
+import harness
 import pymongo
 import requests
-from harness import TENANT, bench_stack, machine, rss_mib
+from harness import TENANT, bench_stack, rss_mib
 
 from services.common.tenancy import database_name
 
@@ -92,14 +92,5 @@ def measure(base: str, key: str, client: pymongo.MongoClient, count: int, pid: i
             "rss_mib_before": idle, "rss_mib_after": after}
 
 
-def main() -> int:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
-    result = {**machine(), **run(count)}
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main(run, RESULTS, 10_000, sys.argv))

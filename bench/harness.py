@@ -3,11 +3,12 @@ fresh RabbitMQ vhost, with a council to write into; the machine they ran on; res
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import platform
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -81,3 +82,14 @@ def rss_mib(pid: int) -> float:
 def service_rss(processes: ServiceProcesses) -> dict[str, float]:
     """Resident memory of each service process, MiB."""
     return {svc: rss_mib(pid) for svc, pid in processes.pids().items()}
+
+
+def main(run: Callable[[int], dict], results: Path, default_count: int, argv: list[str]) -> int:
+    """A bench's command line: ``run`` it with the count given (or ``default_count``), with the
+    machine's description, into ``results`` (JSON, committed) and to standard output."""
+    count = int(argv[1]) if len(argv) > 1 else default_count
+    result = {**machine(), **run(count)}
+    results.parent.mkdir(exist_ok=True)
+    results.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    return 0

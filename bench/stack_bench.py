@@ -10,14 +10,14 @@ Writes bench/results/stack_bench.json. Run: .venv/bin/python bench/stack_bench.p
 """
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
 
+import harness
 import pymongo
 import requests
-from harness import TENANT, bench_stack, machine, service_rss
+from harness import TENANT, bench_stack, service_rss
 
 from services.cli.infra import poll
 from services.common.tenancy import database_name
@@ -55,14 +55,5 @@ def load(intake_port: int, key: str, client: pymongo.MongoClient, count: int) ->
             "events_per_second_end_to_end": round(count / done, 1)}
 
 
-def main() -> int:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 500
-    result = {**machine(), **run(count)}
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main(run, RESULTS, 500, sys.argv))
